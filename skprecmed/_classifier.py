@@ -1,0 +1,208 @@
+"""Keras dense-network classifier."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+
+from . import _docstrings
+from ._base import _BaseKerasMLP
+
+
+@_docstrings.fill(
+    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    common_attributes=_docstrings.COMMON_ATTRIBUTES,
+    auto_loss=(
+        '``"auto"`` is binary cross-entropy for two classes (one sigmoid\n'
+        "        unit) and sparse categorical cross-entropy otherwise (softmax)."
+    ),
+    stratified=" (stratified by class)",
+)
+class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
+    """Keras dense-network classifier with the scikit-learn API.
+
+    The default network is the classic disease-prediction net:
+    ``Dense(32, relu)`` then one sigmoid unit for two classes (softmax for
+    more), trained with Adam on cross-entropy for 10 epochs in batches of 32.
+    Every part of it is a hyperparameter, so the estimator can be tuned by
+    :class:`~sklearn.model_selection.GridSearchCV` inside a
+    :class:`~sklearn.pipeline.Pipeline` after an imputer and a scaler.
+
+    Parameters
+    ----------
+    %(network_parameters)s
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn: a dict
+        ``{label: weight}``, or ``"balanced"`` for weights inversely
+        proportional to class frequencies (for a rare disease).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    %(common_attributes)s
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own dense network.
+
+    Notes
+    -----
+    Training runs in TensorFlow, imported on first use. The estimator is
+    built on scikeras' ``KerasClassifier`` but is a plain scikit-learn
+    estimator: ``is_classifier`` is true, parameters come from ``__init__``
+    and fitted networks are pickled as ``.keras`` archives.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprecmed import KerasMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(), KerasMLPClassifier(epochs=5, random_state=0)
+    ... ).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        **_BaseKerasMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _y_numeric = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        *,
+        dropout=0.0,
+        alpha=0.0,
+        batch_normalization=False,
+        optimizer="adam",
+        learning_rate_init=0.001,
+        loss="auto",
+        metrics=None,
+        epochs=10,
+        batch_size=32,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        class_weight=None,
+        model=None,
+        model_kwargs=None,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            batch_normalization=batch_normalization,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            loss=loss,
+            metrics=metrics,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            model=model,
+            model_kwargs=model_kwargs,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    # hooks of _BaseKerasMLP.fit
+    def _engine_class(self):
+        from ._engine import ClassifierEngine
+
+        return ClassifierEngine
+
+    def _engine_kwargs(self):
+        return {"class_weight": self.class_weight}
+
+    def _validate_targets(self, y):
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y, "
+                f"but the data contain only one class: {classes[0]!r}."
+            )
+        if isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(classes.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not in y: {sorted(unknown)!r}; "
+                    f"the classes are {classes.tolist()!r}."
+                )
+        return y
+
+    def _resolve_loss(self, y):
+        if self.loss != "auto":
+            return self.loss
+        if np.unique(y).size == 2:
+            return "binary_crossentropy"
+        return "sparse_categorical_crossentropy"
+
+    @staticmethod
+    def _output(meta):
+        n_classes = meta["n_classes_"]
+        return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
+
+    def _store_engine_state(self, engine):
+        self.classes_ = np.asarray(engine.classes_)
+
+    # prediction
+    def predict_proba(self, X):
+        """Probability of each class for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, in the order of ``classes_``; each row sums
+            to one.
+        """
+        out = self._forward(X)
+        if out.shape[1] == 1 and len(self.classes_) == 2:
+            out = np.hstack([1.0 - out, out])
+        if out.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"The network outputs {out.shape[1]} values per sample but there "
+                f"are {len(self.classes_)} classes; a custom model must end in "
+                "one sigmoid unit for two classes or one unit per class."
+            )
+        return out
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

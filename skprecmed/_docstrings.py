@@ -1,0 +1,100 @@
+"""Docstring fragments shared by the estimators.
+
+Use :func:`fill` as a class decorator: ``%(name)s`` markers in the class
+docstring are replaced by the fragments below, indented to match.
+"""
+
+import textwrap
+
+NETWORK_PARAMETERS = """\
+hidden_layer_sizes : int or sequence of int, default=(32,)
+    Units of each hidden ``Dense`` layer; ``()`` gives a network without
+    hidden layers (a generalised linear model).
+activation : str or callable, default="relu"
+    Activation of the hidden layers, any Keras activation.
+dropout : float in [0, 1), default=0.0
+    Dropout rate after each hidden layer.
+alpha : float, default=0.0
+    L2 penalty on the weights of every layer, added to the loss.
+batch_normalization : bool, default=False
+    Whether to put a ``BatchNormalization`` layer after each hidden layer.
+optimizer : str, keras optimizer class or instance, default="adam"
+    Any Keras optimizer. An instance is copied at each ``fit`` (it is never
+    trained in place).
+learning_rate_init : float or None, default=0.001
+    Learning rate given to the optimizer; ``None`` keeps the optimizer's own.
+loss : "auto", str or callable, default="auto"
+    Keras loss. %(auto_loss)s
+metrics : list or None, default=None
+    Keras metrics computed during training and recorded in ``history_``.
+epochs : int, default=10
+    Number of passes over the training data (the maximum number with
+    ``early_stopping``).
+batch_size : int, default=32
+    Samples per gradient step (capped at the number of samples).
+shuffle : bool, default=True
+    Whether to reshuffle the training data at each epoch, with a seed drawn
+    from ``random_state``.
+early_stopping : bool, default=False
+    Whether to hold out ``validation_fraction`` of the training data%(stratified)s,
+    stop when the validation loss has not improved for ``n_iter_no_change``
+    epochs, and restore the weights of the best epoch.
+validation_fraction : float in (0, 1), default=0.1
+    Share of the training data held out for early stopping.
+n_iter_no_change : int, default=10
+    Patience of early stopping, in epochs.
+model : None, callable or keras.Model, default=None
+    Custom architecture. ``None`` builds the dense network described by the
+    parameters above. A callable is called as scikeras does: it may accept
+    ``meta`` (a dict with ``n_features_in_``, ``n_classes_``,
+    ``n_outputs_expected_``, ...) and ``compile_kwargs`` (the compiled
+    ``optimizer``, ``loss`` and ``metrics`` of this estimator) plus
+    ``model_kwargs``, and returns a Keras model, compiled or not. A Keras
+    model is copied with fresh weights at each ``fit`` (it is never trained
+    in place). The network hyperparameters above do not apply to a custom
+    model; training, validation, weights and persistence do.
+model_kwargs : dict or None, default=None
+    Keyword arguments for a callable ``model``.
+callbacks : list of keras callbacks or None, default=None
+    Extra Keras callbacks for training.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, dropout, shuffling and the early-stopping
+    split. An int makes ``fit`` reproducible to the bit on the same machine
+    and software, without changing TensorFlow's, NumPy's or Python's global
+    random state.
+verbose : int, default=0
+    Keras training verbosity: 0 silent, 1 progress bar, 2 one line per
+    epoch."""
+
+COMMON_ATTRIBUTES = """\
+model_ : keras.Model
+    The trained network.
+history_ : dict of str to list of float
+    Loss and metrics per epoch (``val_`` keys with early stopping).
+n_iter_ : int
+    Number of epochs run.
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of the features seen during ``fit``, when ``X`` has string column
+    names."""
+
+
+def fill(**fragments):
+    """Class decorator replacing ``%(name)s`` in the docstring by fragments."""
+
+    def decorate(obj):
+        doc = obj.__doc__
+        for name, text in fragments.items():
+            marker = f"%({name})s"
+            for line in doc.splitlines():
+                if line.strip() == marker:
+                    indent = line[: len(line) - len(line.lstrip())]
+                    doc = doc.replace(line, textwrap.indent(text, indent))
+                    break
+            else:
+                doc = doc.replace(marker, text)
+        obj.__doc__ = doc
+        return obj
+
+    return decorate

@@ -1,0 +1,89 @@
+"""The one place where TensorFlow and Keras are imported.
+
+``import skprecmed`` must stay light, so nothing at module level in the rest
+of the package imports TensorFlow. Code that needs it calls
+:func:`import_keras` on first use.
+
+TensorFlow 2.21 prints start-up lines (oneDNN, CUDA probing, absl) straight
+to the process's file descriptor 2 before its logging is initialised, so
+``TF_CPP_MIN_LOG_LEVEL`` cannot hide them. While TensorFlow is first imported
+we route descriptor 2 into a temporary file, drop the lines known to be
+start-up noise and write every other line back to stderr, so that a real
+error is never swallowed.
+"""
+
+import os
+import re
+import sys
+import tempfile
+import threading
+
+_NOISE = re.compile(
+    r"(All log messages before absl::InitializeLog"
+    r"|oneDNN custom operations are on"
+    r"|Could not find cuda drivers"
+    r"|failed call to cuInit"
+    r"|cpu_feature_guard"
+    r"|To enable the following instructions"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|computation placer already registered"
+    r"|TF-TRT Warning)"
+)
+_lock = threading.Lock()
+_modules = None
+
+
+def _import_quietly():
+    # Respect a level the user chose; otherwise hide INFO and WARNING.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # pytest capture, notebooks
+        stderr_fd = 2
+    sys.stderr.flush()
+    saved = os.dup(stderr_fd)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), stderr_fd)
+        try:
+            import keras
+            import tensorflow as tf
+
+            # Device discovery prints the CUDA probing lines: do it now.
+            tf.config.list_physical_devices()
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, stderr_fd)
+            os.close(saved)
+            sink.seek(0)
+            kept = [
+                line
+                for line in sink.read().decode(errors="replace").splitlines(True)
+                if not _NOISE.search(line)
+            ]
+    if kept:
+        sys.stderr.write("".join(kept))
+    return tf, keras
+
+
+def import_keras():
+    """Import TensorFlow and Keras once, quietly, and return them.
+
+    Returns
+    -------
+    tf : module
+        The ``tensorflow`` module.
+    keras : module
+        The ``keras`` module (Keras 3).
+    """
+    global _modules
+    if _modules is None:
+        with _lock:
+            if _modules is None:
+                if "tensorflow" in sys.modules and "keras" in sys.modules:
+                    import keras
+                    import tensorflow as tf
+
+                    _modules = (tf, keras)
+                else:
+                    _modules = _import_quietly()
+    return _modules
