@@ -36,10 +36,8 @@ _modules = None
 def _import_quietly():
     # Respect a level the user chose; otherwise hide INFO and WARNING.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # pytest capture, notebooks
-        stderr_fd = 2
+    # TensorFlow's C++ code writes to descriptor 2 whatever sys.stderr is.
+    stderr_fd = 2
     sys.stderr.flush()
     saved = os.dup(stderr_fd)
     with tempfile.TemporaryFile(mode="w+b") as sink:

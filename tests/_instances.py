@@ -15,6 +15,19 @@ FAST_PARAMS = {
     "random_state": 0,
 }
 
+def fast(**params):
+    """Parameters of a quick network, overridable."""
+    base = {
+        "hidden_layer_sizes": (8,),
+        "epochs": 5,
+        "batch_size": 64,
+        "learning_rate_init": 0.01,
+        "random_state": 0,
+    }
+    base.update(params)
+    return base
+
+
 ESTIMATORS = [KerasMLPClassifier(**FAST_PARAMS)]
 
 # {estimator class: {check name: reason}}; every entry is a failure inherent

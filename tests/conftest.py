@@ -1,0 +1,34 @@
+"""Shared data: small slices of real patient data, fitted once per module."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, make_blobs
+from sklearn.preprocessing import StandardScaler
+
+
+@pytest.fixture(scope="session")
+def cancer():
+    """Wisconsin breast cancer data (569 patients), standardised, float64."""
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def cancer_raw():
+    """The same data unscaled, as a pipeline would receive it."""
+    return load_breast_cancer(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def blobs3():
+    """Three well separated classes, for multiclass behaviour."""
+    X, y = make_blobs(n_samples=150, centers=3, n_features=4, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture
+def tiny():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    return X, y

@@ -1,0 +1,126 @@
+"""KerasMLPClassifier inside scikit-learn's own meta-estimators and tools."""
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    TunedThresholdClassifierCV,
+    cross_val_score,
+)
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+
+from skprecmed import KerasMLPClassifier
+
+from ._instances import fast
+
+
+def test_is_a_classifier_with_classifier_tags():
+    clf = KerasMLPClassifier()
+    assert is_classifier(clf)
+    tags = get_tags(clf)
+    assert tags.estimator_type == "classifier"
+    assert tags.classifier_tags is not None
+    assert not tags.input_tags.allow_nan and not tags.input_tags.sparse
+
+
+def test_cross_val_roc_auc_is_a_number(cancer):
+    X, y = cancer
+    scores = cross_val_score(
+        KerasMLPClassifier(**fast()), X, y, scoring="roc_auc", cv=3, error_score="raise"
+    )
+    assert not np.isnan(scores).any()
+    assert scores.min() > 0.95
+
+
+def test_calibrated_classifier(cancer):
+    X, y = cancer
+    calibrated = CalibratedClassifierCV(KerasMLPClassifier(**fast()), cv=3).fit(X, y)
+    assert len(calibrated.calibrated_classifiers_) == 3
+    proba = calibrated.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    assert calibrated.score(X, y) > 0.9
+
+
+def test_tuned_threshold_classifier(cancer):
+    X, y = cancer
+    tuned = TunedThresholdClassifierCV(
+        KerasMLPClassifier(**fast()), scoring="balanced_accuracy", cv=3
+    ).fit(X, y)
+    assert 0 < tuned.best_threshold_ < 1
+    assert tuned.score(X, y) > 0.9
+
+
+def test_stacking_and_soft_voting(cancer):
+    X, y = cancer
+    members = [("net", KerasMLPClassifier(**fast())), ("lr", LogisticRegression())]
+    stack = StackingClassifier(members, cv=3).fit(X, y)
+    assert stack.score(X, y) > 0.9
+    vote = VotingClassifier(members, voting="soft").fit(X, y)
+    expected = np.mean(
+        [est.predict_proba(X) for est in vote.estimators_], axis=0
+    )
+    np.testing.assert_allclose(vote.predict_proba(X), expected)
+
+
+def test_permutation_importance_finds_informative_features(cancer):
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    result = permutation_importance(
+        clf, X, y, scoring="roc_auc", n_repeats=3, random_state=0
+    )
+    assert result.importances_mean.shape == (30,)
+    assert result.importances_mean.max() > 0
+
+
+def test_roc_curve_display(cancer):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from sklearn.metrics import RocCurveDisplay, roc_auc_score
+
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    display = RocCurveDisplay.from_estimator(clf, X, y)
+    assert display.roc_auc == pytest.approx(roc_auc_score(y, clf.predict_proba(X)[:, 1]))
+
+
+@pytest.mark.slow
+def test_grid_search_pipeline_same_result_with_one_or_two_jobs(cancer_raw):
+    X, y = cancer_raw
+    X = X[::2].copy()
+    y = y[::2]
+    X[::17, 3] = np.nan  # a missing measurement for the imputer
+    pipe = Pipeline(
+        [
+            ("impute", SimpleImputer()),
+            ("scale", StandardScaler()),
+            ("net", KerasMLPClassifier(**fast(epochs=3))),
+        ]
+    )
+    grid = {"net__hidden_layer_sizes": [(4,), (16,)], "net__learning_rate_init": [1e-3, 3e-2]}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    results = [
+        GridSearchCV(pipe, grid, scoring="roc_auc", cv=cv, n_jobs=n_jobs).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    assert results[0].best_params_ == results[1].best_params_
+    np.testing.assert_array_equal(
+        results[0].cv_results_["mean_test_score"], results[1].cv_results_["mean_test_score"]
+    )
+    assert results[0].best_score_ > 0.9
+
+
+def test_pipeline_with_imputer_accepts_missing_values(cancer_raw):
+    X, y = cancer_raw
+    X = X.copy()
+    X[::5, 0] = np.nan
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), KerasMLPClassifier(**fast()))
+    assert pipe.fit(X, y).score(X, y) > 0.9
