@@ -139,7 +139,7 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
         if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, "
-                f"but the data contain only one class: {classes[0]!r}."
+                f"but the data contain only one class: {classes.tolist()[0]!r}."
             )
         if isinstance(self.class_weight, dict):
             unknown = set(self.class_weight) - set(classes.tolist())

@@ -1,0 +1,52 @@
+"""The package as a user meets it: a light import and a quiet TensorFlow."""
+
+import subprocess
+import sys
+import textwrap
+
+import skprecmed
+
+
+def _run(code):
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_public_api():
+    assert skprecmed.__all__ == ["KerasMLPClassifier", "__version__"]
+    assert skprecmed.__version__
+
+
+def test_import_and_estimator_construction_do_not_import_tensorflow():
+    out = _run(
+        """
+        import sys
+        import skprecmed
+        from sklearn.model_selection import ParameterGrid
+        clf = skprecmed.KerasMLPClassifier(hidden_layer_sizes=(8,))
+        grid = list(ParameterGrid({"epochs": [1, 2]}))
+        print(sorted(m for m in ("tensorflow", "keras", "scikeras") if m in sys.modules))
+        """
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_training_prints_nothing_on_stderr():
+    out = _run(
+        """
+        import numpy as np
+        from skprecmed import KerasMLPClassifier
+        X = np.random.RandomState(0).normal(size=(60, 4))
+        y = (X[:, 0] > 0).astype(int)
+        for seed in range(7):  # many models: no retracing warnings either
+            clf = KerasMLPClassifier(epochs=2, random_state=seed).fit(X, y)
+            clf.predict_proba(X[: seed + 1])
+        print(clf.score(X, y) > 0.5)
+        """
+    )
+    assert out.stdout.strip() == "True"
+    assert out.stderr == ""

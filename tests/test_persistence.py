@@ -1,0 +1,83 @@
+"""Pickling, joblib files and clone."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skprecmed import KerasMLPClassifier
+
+from ._instances import fast
+
+
+@pytest.mark.slow
+def test_joblib_pipeline_reloads_in_a_fresh_process(cancer_raw, tmp_path):
+    X, y = cancer_raw
+    pipe = make_pipeline(
+        SimpleImputer(), StandardScaler(), KerasMLPClassifier(**fast(epochs=3))
+    ).fit(X, y)
+    expected = pipe.predict_proba(X)
+    joblib.dump(pipe, tmp_path / "model.joblib")
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import joblib, numpy as np
+        pipe = joblib.load({str(tmp_path / "model.joblib")!r})
+        X = np.load({str(tmp_path / "X.npy")!r})
+        np.save({str(tmp_path / "proba.npy")!r}, pipe.predict_proba(X))
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
+
+
+def test_pickle_round_trip_keeps_everything(cancer):
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast(metrics=["accuracy"])).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    assert copy.history_ == clf.history_
+    assert copy.get_params() == clf.get_params()
+    np.testing.assert_array_equal(copy.classes_, clf.classes_)
+    # pickling did not touch the original
+    assert clf.model_ is not copy.model_
+    assert type(clf.model_).__name__ == "Functional"
+
+
+def test_unfitted_estimator_pickles_and_raises_not_fitted(tiny):
+    X, _ = tiny
+    copy = pickle.loads(pickle.dumps(KerasMLPClassifier(epochs=3)))
+    assert copy.epochs == 3
+    with pytest.raises(NotFittedError):
+        copy.predict(X)
+
+
+def test_clone_of_fitted_and_unfitted(tiny):
+    X, y = tiny
+    unfitted = KerasMLPClassifier(**fast(hidden_layer_sizes=(4, 2)))
+    fitted = clone(unfitted).fit(X, y)
+    for original in (unfitted, fitted):
+        copy = clone(original)
+        assert copy.get_params() == original.get_params()
+        assert not hasattr(copy, "model_")
+    assert hasattr(fitted, "model_")
+
+
+def test_clone_with_a_keras_model_parameter(tiny):
+    import keras
+
+    X, y = tiny
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    clf = KerasMLPClassifier(model=net, **fast())
+    copy = clone(clf)
+    assert copy.model is not net
+    assert copy.fit(X, y).predict(X).shape == (40,)
