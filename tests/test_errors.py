@@ -83,7 +83,7 @@ def test_sparse_X():
 
 def test_three_dimensional_X_for_the_dense_net():
     X, y = _xy()
-    with pytest.raises(ValueError, match="Found array with dim 3.*dim <= 2 is required"):
+    with pytest.raises(ValueError, match="Found array with dim 3.*<= 2"):
         KerasMLPClassifier().fit(X.reshape(40, 3, 1), y)
 
 

@@ -7,7 +7,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
@@ -61,7 +61,7 @@ def test_tuned_threshold_classifier(cancer):
 
 def test_stacking_and_soft_voting(cancer):
     X, y = cancer
-    members = [("net", KerasMLPClassifier(**fast())), ("lr", LogisticRegression())]
+    members = [("net", KerasMLPClassifier(**fast())), ("nb", GaussianNB())]
     stack = StackingClassifier(members, cv=3).fit(X, y)
     assert stack.score(X, y) > 0.9
     vote = VotingClassifier(members, voting="soft").fit(X, y)
