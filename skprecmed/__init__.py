@@ -1,12 +1,10 @@
 """skprecmed: Keras deep learning for precision medicine, the scikit-learn way.
 
-Importing the package is cheap: TensorFlow and Keras are imported the first
-time a network is trained or used.
+Importing the package is cheap: the estimators (and scikit-learn) are loaded
+when first accessed, TensorFlow and Keras the first time a network is trained.
 """
 
 from importlib.metadata import PackageNotFoundError, version
-
-from ._classifier import KerasMLPClassifier
 
 try:
     __version__ = version("skprecmed")
@@ -14,3 +12,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["KerasMLPClassifier", "__version__"]
+
+_LAZY = {"KerasMLPClassifier": "._classifier"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

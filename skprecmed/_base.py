@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._inference import make_plan
 from ._keras import import_keras
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -177,6 +178,7 @@ class _BaseKerasMLP(BaseEstimator):
         self.history_ = engine.history_
         self.n_iter_ = len(self.history_.get("loss", ()))
         self._store_engine_state(engine)
+        self._inference_plan = make_plan(self.model_, self.n_features_in_, probe=X)
         return self
 
     def _engine_kwargs(self):
@@ -190,6 +192,10 @@ class _BaseKerasMLP(BaseEstimator):
         """Validate ``X`` and return the network's raw output, float64, 2-D."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        plan = getattr(self, "_inference_plan", None)
+        if plan is not None:
+            out = plan(np.asarray(X, dtype=np.float32)).astype(np.float64)
+            return out.reshape(len(X), -1)
         _, keras = import_keras()
         X = np.asarray(X, dtype=keras.backend.floatx())
         outputs = [
@@ -207,23 +213,38 @@ class _BaseKerasMLP(BaseEstimator):
         return tags
 
     # ---------------------------------------------------------- persistence
+    # The network is pickled as the bytes of a ``.keras`` archive and loaded
+    # back (importing TensorFlow) only when ``model_`` is first used, so that
+    # a reloaded dense network predicts through its inference plan without
+    # TensorFlow.
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
         if "model_" in state:
             from ._persistence import model_to_bytes
 
-            state = dict(state)
             state["model_"] = _SavedModel(model_to_bytes(state["model_"]))
+        elif "_model_archive" in state:
+            state["model_"] = state.pop("_model_archive")
         return state
 
     def __setstate__(self, state):
-        model = state.get("model_")
-        if isinstance(model, _SavedModel):
+        state = dict(state)
+        if isinstance(state.get("model_"), _SavedModel):
+            state["_model_archive"] = state.pop("model_")
+        super().__setstate__(state)
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: load a pickled network lazily
+        archive = self.__dict__.get("_model_archive")
+        if name == "model_" and archive is not None:
             from ._persistence import model_from_bytes
 
-            state = dict(state)
-            state["model_"] = model_from_bytes(model.data)
-        super().__setstate__(state)
+            self.__dict__["model_"] = model_from_bytes(archive.data)
+            del self.__dict__["_model_archive"]
+            return self.__dict__["model_"]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
 
 class _SavedModel:

@@ -50,3 +50,16 @@ def test_training_prints_nothing_on_stderr():
     )
     assert out.stdout.strip() == "True"
     assert out.stderr == ""
+
+
+def test_import_is_lazy_until_an_estimator_is_used():
+    out = _run(
+        """
+        import sys
+        import skprecmed
+        before = "sklearn" in sys.modules
+        skprecmed.KerasMLPClassifier
+        print(before, "sklearn" in sys.modules, "KerasMLPClassifier" in dir(skprecmed))
+        """
+    )
+    assert out.stdout.split() == ["False", "True", "True"]

@@ -1,0 +1,176 @@
+"""Prediction without TensorFlow for dense networks.
+
+A Keras call costs milliseconds of framework overhead; the forward pass of a
+small dense network costs microseconds in NumPy. After ``fit``, a network
+that is a plain chain of ``Dense``, ``BatchNormalization``, ``Dropout`` and
+``Activation`` layers with known activations is turned into an
+:class:`InferencePlan`: its weights as NumPy arrays and the operations to
+apply. The plan is checked against the Keras model on probe inputs and
+rejected (Keras is then used) if they differ by more than ``ATOL``. Plans
+pickle as plain arrays, so a reloaded estimator predicts without importing
+TensorFlow.
+"""
+
+import numpy as np
+from scipy import special
+
+#: tolerance of the check between a plan and its Keras model
+ATOL = 1e-5
+
+
+def _leaky_relu(x):
+    return np.where(x >= 0, x, np.float32(0.2) * x)
+
+
+def _elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def _selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return np.float32(scale) * np.where(x > 0, x, np.float32(alpha) * np.expm1(np.minimum(x, 0)))
+
+
+def _gelu(x):
+    return np.float32(0.5) * x * (1 + special.erf(x / np.float32(np.sqrt(2))))
+
+
+_ACTIVATIONS = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "sigmoid": special.expit,
+    "tanh": np.tanh,
+    "softmax": lambda x: special.softmax(x, axis=-1),
+    "elu": _elu,
+    "selu": _selu,
+    "gelu": _gelu,
+    "softplus": lambda x: np.logaddexp(x, np.float32(0)),
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "swish": lambda x: x * special.expit(x),
+    "silu": lambda x: x * special.expit(x),
+    "leaky_relu": _leaky_relu,
+}
+
+
+class InferencePlan:
+    """The forward pass of a chain of dense layers, in NumPy.
+
+    Parameters
+    ----------
+    steps : list of tuple
+        ``("dense", kernel, bias)``, ``("affine", scale, shift)`` (batch
+        normalisation at inference) or ``("activation", name)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprecmed._inference import InferencePlan
+    >>> plan = InferencePlan([("dense", np.eye(2, dtype="float32"), None),
+    ...                       ("activation", "relu")])
+    >>> plan(np.array([[1.0, -1.0]], dtype="float32"))
+    array([[1., 0.]], dtype=float32)
+    """
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, X):
+        """Outputs of the network for float32 ``X`` of shape (n, n_features)."""
+        out = X
+        for step in self.steps:
+            kind = step[0]
+            if kind == "dense":
+                out = out @ step[1]
+                if step[2] is not None:
+                    out += step[2]
+            elif kind == "affine":
+                out = out * step[1] + step[2]
+            else:
+                out = _ACTIVATIONS[step[1]](out)
+        return out
+
+
+def _activation_name(activation):
+    name = getattr(activation, "__name__", None)
+    return name if name in _ACTIVATIONS else None
+
+
+def _layer_steps(layer):
+    """Steps of one layer, or None if the layer is not supported."""
+    kind = type(layer).__name__
+    if kind in ("InputLayer", "Dropout"):
+        return []
+    if kind == "Activation":
+        name = _activation_name(layer.activation)
+        return None if name is None else [("activation", name)]
+    if kind == "Dense":
+        name = _activation_name(layer.activation)
+        if name is None or layer.lora_enabled:
+            return None
+        bias = np.asarray(layer.bias, dtype=np.float32) if layer.use_bias else None
+        steps = [("dense", np.asarray(layer.kernel, dtype=np.float32), bias)]
+        return steps + ([] if name == "linear" else [("activation", name)])
+    if kind == "BatchNormalization":
+        if layer.axis not in (-1, 1):
+            return None
+        var = np.asarray(layer.moving_variance, dtype=np.float32)
+        mean = np.asarray(layer.moving_mean, dtype=np.float32)
+        gamma = np.asarray(layer.gamma, dtype=np.float32) if layer.scale else 1.0
+        beta = np.asarray(layer.beta, dtype=np.float32) if layer.center else 0.0
+        scale = (gamma / np.sqrt(var + np.float32(layer.epsilon))).astype(np.float32)
+        shift = (beta - mean * scale).astype(np.float32)
+        return [("affine", scale, shift)]
+    return None
+
+
+def make_plan(model, n_features, probe=None):
+    """Build and check the :class:`InferencePlan` of ``model``, or return None.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained model.
+    n_features : int
+        Number of input columns.
+    probe : ndarray of shape (n, n_features), default=None
+        Inputs on which the plan must match the model (training rows are a
+        good choice); random normal rows are added to them.
+
+    Returns
+    -------
+    plan : InferencePlan or None
+        None when the model is not a float32 chain of supported layers, or
+        when the plan's outputs differ from the model's by more than
+        ``ATOL``.
+    """
+    try:
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            return None
+        if any(layer.dtype_policy.name != "float32" for layer in model.layers):
+            return None
+        steps = []
+        current = model.inputs[0]
+        for layer in model.layers:
+            if type(layer).__name__ == "InputLayer":
+                continue
+            if layer.input is not current:
+                return None
+            layer_steps = _layer_steps(layer)
+            if layer_steps is None:
+                return None
+            steps += layer_steps
+            current = layer.output
+        if current is not model.outputs[0]:
+            return None
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+    plan = InferencePlan(steps)
+    rng = np.random.RandomState(0)
+    check = rng.normal(size=(16, n_features)).astype(np.float32)
+    if probe is not None:
+        check = np.vstack([check, np.asarray(probe[:64], dtype=np.float32)])
+    expected = np.asarray(model(check, training=False))
+    if not np.allclose(plan(check), expected, rtol=0, atol=ATOL):
+        return None
+    return plan

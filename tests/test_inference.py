@@ -1,0 +1,152 @@
+"""The NumPy inference path gives the Keras model's own predictions."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+
+from skprecmed import KerasMLPClassifier
+from skprecmed._inference import ATOL, make_plan
+
+from ._instances import fast
+
+
+def _keras_outputs(clf, X):
+    return np.asarray(clf.model_(np.asarray(X, dtype=np.float32), training=False))
+
+
+def _assert_fast_path_matches_keras(clf, X):
+    assert clf._inference_plan is not None
+    proba = clf.predict_proba(X)
+    raw = _keras_outputs(clf, X)
+    keras_proba = np.hstack([1 - raw, raw]) if raw.shape[1] == 1 else raw
+    np.testing.assert_allclose(proba, keras_proba, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"hidden_layer_sizes": (8, 4), "activation": "tanh", "dropout": 0.3},
+        {"hidden_layer_sizes": (8,), "batch_normalization": True, "alpha": 0.01},
+        {"hidden_layer_sizes": ()},
+    ],
+    ids=["default", "deep-tanh-dropout", "batchnorm", "no-hidden-layer"],
+)
+def test_fast_path_matches_keras(cancer, params):
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast(**params)).fit(X, y)
+    _assert_fast_path_matches_keras(clf, X)
+    _assert_fast_path_matches_keras(clf, X[:1])  # one patient
+
+
+@pytest.mark.parametrize(
+    "activation",
+    ["sigmoid", "elu", "selu", "gelu", "softplus", "softsign", "swish", "leaky_relu", "linear"],
+)
+def test_fast_path_activations(tiny, activation):
+    X, y = tiny
+    clf = KerasMLPClassifier(**fast(activation=activation)).fit(X, y)
+    _assert_fast_path_matches_keras(clf, X * 3)  # beyond the training range too
+
+
+def test_fast_path_multiclass_softmax(blobs3):
+    X, y = blobs3
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    _assert_fast_path_matches_keras(clf, X)
+
+
+def test_user_sequential_chain_gets_a_plan(cancer):
+    import keras
+
+    X, y = cancer
+    net = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(6),
+            keras.layers.Activation("relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    clf = KerasMLPClassifier(model=net, **fast()).fit(X, y)
+    _assert_fast_path_matches_keras(clf, X)
+
+
+def test_unsupported_network_falls_back_to_keras(cancer):
+    import keras
+
+    X, y = cancer
+
+    def build(meta, compile_kwargs):
+        inputs = keras.Input((meta["n_features_in_"],))
+        left = keras.layers.Dense(4, activation="relu")(inputs)
+        right = keras.layers.Dense(4, activation="tanh")(inputs)
+        outputs = keras.layers.Dense(1, activation="sigmoid")(
+            keras.layers.Concatenate()([left, right])
+        )
+        model = keras.Model(inputs, outputs)
+        model.compile(**compile_kwargs)
+        return model
+
+    clf = KerasMLPClassifier(model=build, **fast()).fit(X, y)
+    assert clf._inference_plan is None
+    raw = _keras_outputs(clf, X)
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], raw[:, 0], atol=1e-6)
+
+
+def test_unknown_activation_gets_no_plan(tiny):
+    import keras
+
+    X, y = tiny
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf.model_.get_layer("hidden_0").activation = keras.activations.hard_silu
+    assert make_plan(clf.model_, 3, probe=X) is None
+
+
+def test_a_plan_that_disagrees_with_its_model_is_rejected(tiny, monkeypatch):
+    from skprecmed import _inference
+
+    X, y = tiny
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    assert make_plan(clf.model_, 3, probe=X) is not None
+    # a wrong NumPy relu: the numerical check against Keras must catch it
+    monkeypatch.setitem(_inference._ACTIVATIONS, "relu", np.abs)
+    assert make_plan(clf.model_, 3, probe=X) is None
+    assert ATOL == 1e-5
+
+
+def test_pickled_model_is_loaded_lazily(cancer):
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    assert "model_" not in vars(copy)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    assert "model_" not in vars(copy)  # prediction did not need Keras
+    weights = copy.model_.get_weights()  # first use loads the network
+    for a, b in zip(weights, clf.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    twice = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(clf))))
+    np.testing.assert_array_equal(twice.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.slow
+def test_reloaded_dense_net_scores_without_tensorflow(cancer, tmp_path):
+    X, y = cancer
+    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import sys, joblib, numpy as np
+        clf = joblib.load({str(tmp_path / "m.joblib")!r})
+        np.save({str(tmp_path / "p.npy")!r}, clf.predict_proba(np.load({str(tmp_path / "X.npy")!r})))
+        print("tensorflow" in sys.modules, "keras" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
