@@ -31,7 +31,7 @@ import random
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ._keras import import_keras
+from ._keras import import_keras, trainer_retracing_silenced
 
 import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
 from scikeras.wrappers import KerasClassifier  # noqa: E402
@@ -108,14 +108,15 @@ class _EngineMixin:
             )
         data = data.batch(min(self.batch_size, len(X)))
 
-        hist = self.model_.fit(
-            data,
-            epochs=epochs,
-            verbose=self.verbose,
-            callbacks=callbacks,
-            validation_data=validation_data,
-            shuffle=False,
-        )
+        with trainer_retracing_silenced():
+            hist = self.model_.fit(
+                data,
+                epochs=epochs,
+                verbose=self.verbose,
+                callbacks=callbacks,
+                validation_data=validation_data,
+                shuffle=False,
+            )
         self.history_ = {key: [float(v) for v in val] for key, val in hist.history.items()}
 
 

@@ -12,6 +12,8 @@ start-up noise and write every other line back to stderr, so that a real
 error is never swallowed.
 """
 
+import contextlib
+import logging
 import os
 import re
 import sys
@@ -85,3 +87,32 @@ def import_keras():
                 else:
                     _modules = _import_quietly()
     return _modules
+
+
+class _TrainerRetracingFilter(logging.Filter):
+    """Drop TensorFlow's retracing warning about Keras' own train functions.
+
+    Every ``fit`` trains a new model, which traces a new train function;
+    TensorFlow counts those traces across models (same Python code) and,
+    with ``steps_per_execution``, warns of "excessive retracing" although
+    each function is traced once. Other retracing warnings pass.
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not (
+            "triggered tf.function retracing" in message
+            and "TensorFlowTrainer._make_function" in message
+        )
+
+
+@contextlib.contextmanager
+def trainer_retracing_silenced():
+    """Silence :class:`_TrainerRetracingFilter`'s warning inside the block."""
+    logger = logging.getLogger("tensorflow")
+    quiet = _TrainerRetracingFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
