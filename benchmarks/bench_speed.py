@@ -1,0 +1,422 @@
+"""Speed and memory of skprecmed against its anchors, side by side.
+
+Runs skprecmed, raw Keras, scikeras and scikit-learn's ``MLPClassifier`` on
+identical data, interleaved, and prints a table of medians and ratios for
+each goal of issue #3::
+
+    python benchmarks/bench_speed.py            # everything (~10 min on 2 cores)
+    python benchmarks/bench_speed.py --quick    # fewer repeats, no 100k-row fit
+
+The classic net: 100 features -> Dense(32, relu) -> sigmoid, Adam(1e-3),
+10 epochs, batches of 32, no regularisation.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROWS = []
+
+
+def record(goal, ours, anchor, anchor_name, target, unit="s", note=""):
+    ratio = ours / anchor if anchor else float("nan")
+    ROWS.append((goal, ours, anchor, anchor_name, ratio, target, unit, note))
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_gflops():
+    out = {}
+    for dtype in (np.float32, np.float64):
+        a = np.random.RandomState(0).normal(size=(2000, 2000)).astype(dtype)
+        a @ a
+        t = median_time(lambda: a @ a, 5)
+        out[np.dtype(dtype).name] = 2 * 2000**3 / t / 1e9
+    return out
+
+
+def make_data(n_train, n_test=10_000, n_features=100):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n_train + n_test,
+        n_features=n_features,
+        n_informative=20,
+        random_state=0,
+    )
+    X = X.astype(np.float32)
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+# ---------------------------------------------------------------- the four
+def fit_skprecmed(X, y):
+    from skprecmed import KerasMLPClassifier
+
+    return KerasMLPClassifier(random_state=0).fit(X, y)
+
+
+def _keras_net(n_features):
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    return model
+
+
+def fit_keras(X, y):
+    model = _keras_net(X.shape[1])
+    model.fit(X, y, epochs=10, batch_size=32, verbose=0)
+    return model
+
+
+def fit_scikeras(X, y):
+    from scikeras.wrappers import KerasClassifier
+
+    return KerasClassifier(
+        model=_keras_net, model__n_features=X.shape[1], epochs=10, batch_size=32, verbose=0
+    ).fit(X, y)
+
+
+def fit_mlp(X, y):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier(
+            hidden_layer_sizes=(32,),
+            solver="adam",
+            learning_rate_init=1e-3,
+            alpha=0.0,
+            batch_size=32,
+            max_iter=10,
+            n_iter_no_change=10**6,
+            tol=0.0,
+            random_state=0,
+        ).fit(X, y)
+
+
+def proba_of(model, X):
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)[:, 1]
+    return np.asarray(model(X)).ravel()
+
+
+def bench_fit(n_train, repeats):
+    from sklearn.metrics import roc_auc_score
+
+    X, y, X_test, y_test = make_data(n_train)
+    fitters = {
+        "skprecmed": fit_skprecmed,
+        "keras": fit_keras,
+        "scikeras": fit_scikeras,
+        "MLPClassifier": fit_mlp,
+    }
+    times = {name: [] for name in fitters}
+    models = {}
+    for _ in range(repeats):  # interleaved
+        for name, fit in fitters.items():
+            start = time.perf_counter()
+            models[name] = fit(X, y)
+            times[name].append(time.perf_counter() - start)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    auc = {name: roc_auc_score(y_test, proba_of(m, X_test)) for name, m in models.items()}
+    for name in ("keras", "scikeras"):
+        record(
+            f"fit {n_train // 1000}k rows vs {name}",
+            med["skprecmed"],
+            med[name],
+            name,
+            "-",
+            note=f"AUC {auc['skprecmed']:.3f} vs {auc[name]:.3f}",
+        )
+    record(
+        f"fit {n_train // 1000}k rows",
+        med["skprecmed"],
+        med["MLPClassifier"],
+        "MLPClassifier",
+        "<= 1.0x",
+        note=f"AUC {auc['skprecmed']:.3f} vs {auc['MLPClassifier']:.3f}",
+    )
+    return models, X_test
+
+
+def bench_predict(models, X_test, n_rows=100_000):
+    from scipy.special import expit
+
+    ours, mlp = models["skprecmed"], models["MLPClassifier"]
+    one = X_test[:1]
+    record(
+        "predict_proba 1 row",
+        median_time(lambda: ours.predict_proba(one), 300),
+        median_time(lambda: mlp.predict_proba(one), 300),
+        "MLPClassifier",
+        "< 1.0x, <= 0.1 ms",
+    )
+    keras_one = median_time(lambda: models["keras"].predict(one, verbose=0), 20)
+    record(
+        "predict_proba 1 row vs keras",
+        median_time(lambda: ours.predict_proba(one), 300),
+        keras_one,
+        "keras predict",
+        "-",
+    )
+    big = np.tile(X_test, (n_rows // len(X_test) + 1, 1))[:n_rows]
+    W1, b1, W2, b2 = [np.asarray(w) for w in ours.model_.get_weights()]
+
+    def numpy_forward():
+        return expit(np.maximum(big @ W1 + b1, 0) @ W2 + b2)
+
+    np.testing.assert_allclose(ours.predict_proba(big)[:, 1], numpy_forward().ravel(), atol=1e-5)
+    record(
+        "predict_proba 100k rows",
+        median_time(lambda: ours.predict_proba(big), 7),
+        median_time(numpy_forward, 7),
+        "numpy forward",
+        "<= 1.2x",
+    )
+    record(
+        "predict_proba 100k rows vs MLP",
+        median_time(lambda: ours.predict_proba(big), 7),
+        median_time(lambda: mlp.predict_proba(big), 7),
+        "MLPClassifier",
+        "-",
+    )
+
+
+def bench_grid_search():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skprecmed import KerasMLPClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    grids = {
+        "skprecmed": (
+            KerasMLPClassifier(random_state=0),
+            {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 1e-2]},
+        ),
+        "MLPClassifier": (
+            fit_mlp(X[:40], y[:40]),
+            {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 1e-2]},
+        ),
+    }
+    times = {}
+    for name, (est, grid) in grids.items():
+        pipe = make_pipeline(StandardScaler(), est)
+        step = pipe.steps[-1][0]
+        grid = {f"{step}__{k}": v for k, v in grid.items()}
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            GridSearchCV(pipe, grid, cv=5, scoring="roc_auc").fit(X, y)
+        times[name] = time.perf_counter() - start
+    record(
+        "GridSearchCV 4x5 breast cancer",
+        times["skprecmed"],
+        times["MLPClassifier"],
+        "MLPClassifier",
+        "<= 2.0x",
+    )
+
+
+def _subprocess_seconds(code, repeats=3):
+    values = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        values.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(values)
+
+
+TIMED_IMPORT = """
+import time
+t = time.perf_counter()
+{stmt}
+print(time.perf_counter() - t)
+"""
+
+
+def bench_imports():
+    ours = _subprocess_seconds(TIMED_IMPORT.format(stmt="import skprecmed"))
+    ours_cls = _subprocess_seconds(
+        TIMED_IMPORT.format(stmt="from skprecmed import KerasMLPClassifier")
+    )
+    mlp = _subprocess_seconds(
+        TIMED_IMPORT.format(stmt="from sklearn.neural_network import MLPClassifier")
+    )
+    scikeras = _subprocess_seconds(
+        TIMED_IMPORT.format(stmt="from scikeras.wrappers import KerasClassifier")
+    )
+    record("import skprecmed", ours, mlp, "import MLPClassifier", "<= 0.3 s")
+    record(
+        "from skprecmed import KerasMLPClassifier",
+        ours_cls,
+        mlp,
+        "import MLPClassifier",
+        "-",
+        note=f"scikeras import {scikeras:.2f} s",
+    )
+
+
+MEMORY = """
+import warnings, numpy as np
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+X, y = make_classification(n_samples=2000, n_features=100, random_state=0)
+{setup}
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+warnings.simplefilter("ignore")
+for i in range(35):
+    clone(est).fit(X, y)
+    if i == 4:
+        start = rss()
+print(rss() - start)
+"""
+
+
+def bench_memory():
+    ours = _subprocess_seconds(
+        MEMORY.format(
+            setup="from skprecmed import KerasMLPClassifier\n"
+            "est = KerasMLPClassifier(epochs=2, random_state=0)"
+        ),
+        repeats=1,
+    )
+    mlp = _subprocess_seconds(
+        MEMORY.format(
+            setup="from sklearn.neural_network import MLPClassifier\n"
+            "est = MLPClassifier((32,), max_iter=2, random_state=0)"
+        ),
+        repeats=1,
+    )
+    record("RSS growth, 30 fits of fresh clones", ours, mlp, "MLPClassifier", "<= 10 MB", unit="MB")
+
+
+FIRST_SCORE = """
+import time
+t = time.perf_counter()
+import joblib, numpy as np, sys
+model = joblib.load({path!r})
+model.predict_proba(np.zeros((1, 30)))
+print("tensorflow" in sys.modules)
+print(time.perf_counter() - t)
+"""
+
+
+def bench_first_score(tmp):
+    import joblib
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skprecmed import KerasMLPClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    ours = os.path.join(tmp, "ours.joblib")
+    mlp = os.path.join(tmp, "mlp.joblib")
+    joblib.dump(make_pipeline(StandardScaler(), KerasMLPClassifier(random_state=0)).fit(X, y), ours)
+    joblib.dump(make_pipeline(StandardScaler(), fit_mlp(X[:50], y[:50])).fit(X, y), mlp)
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_SCORE.format(path=ours)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    record(
+        "fresh process: load joblib + score 1",
+        _subprocess_seconds(FIRST_SCORE.format(path=ours)),
+        _subprocess_seconds(FIRST_SCORE.format(path=mlp)),
+        "MLPClassifier",
+        "<= 1.0x",
+        note=f"TensorFlow imported: {out[0]}",
+    )
+
+
+def print_table(gflops):
+    import keras
+    import scikeras
+    import sklearn
+    import tensorflow as tf
+
+    import skprecmed
+
+    print()
+    print(f"date {time.strftime('%Y-%m-%d')}  python {platform.python_version()}  "
+          f"skprecmed {skprecmed.__version__}  scikit-learn {sklearn.__version__}  "
+          f"tensorflow {tf.__version__}  keras {keras.__version__}  "
+          f"scikeras {scikeras.__version__}  numpy {np.__version__}")
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}; peak numpy matmul "
+          f"{gflops['float32']:.0f} GFLOP/s float32, {gflops['float64']:.0f} GFLOP/s float64")
+    print()
+    header = f"| {'goal':40} | {'skprecmed':>11} | {'anchor':>11} | {'anchor is':22} | {'ratio':>7} | {'target':17} | note"
+    print(header)
+    print("|" + "-" * 42 + "|" + "-" * 13 + "|" + "-" * 13 + "|" + "-" * 24 + "|" + "-" * 9 + "|" + "-" * 19 + "|------")
+    for goal, ours, anchor, name, ratio, target, unit, note in ROWS:
+        if unit == "s" and max(ours, anchor) < 0.1:
+            fmt = lambda v: f"{v * 1e3:8.3f} ms"  # noqa: E731
+        elif unit == "s":
+            fmt = lambda v: f"{v:9.3f} s"  # noqa: E731
+        else:
+            fmt = lambda v: f"{v:8.1f} {unit}"  # noqa: E731
+        print(f"| {goal:40} | {fmt(ours):>11} | {fmt(anchor):>11} | {name:22} | {ratio:6.2f}x | {target:17} | {note}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100k-row fit")
+    args = parser.parse_args()
+    import tempfile
+
+    from skprecmed._keras import import_keras
+
+    import_keras()
+    gflops = peak_gflops()
+    fit_skprecmed(*make_data(200)[:2])  # warm up TensorFlow once, for all
+    models, X_test = bench_fit(10_000, repeats=1 if args.quick else 3)
+    bench_predict(models, X_test)
+    if not args.quick:
+        bench_fit(100_000, repeats=1)
+    bench_grid_search()
+    bench_imports()
+    bench_memory()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_first_score(tmp)
+    print_table(gflops)
+
+
+if __name__ == "__main__":
+    main()
