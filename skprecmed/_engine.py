@@ -31,12 +31,11 @@ import random
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ._base import _INT32_MAX
 from ._keras import import_keras, trainer_retracing_silenced
 
 import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
 from scikeras.wrappers import KerasClassifier  # noqa: E402
-
-_INT32_MAX = np.iinfo(np.int32).max
 
 
 @contextlib.contextmanager
