@@ -31,6 +31,7 @@ import random
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from . import _trainers
 from ._base import _INT32_MAX
 from ._keras import import_keras, trainer_retracing_silenced
 
@@ -107,8 +108,9 @@ class _EngineMixin:
             )
         data = data.batch(min(self.batch_size, len(X)))
 
+        trainer = _trainers.checkout(self.model_)
         with trainer_retracing_silenced():
-            hist = self.model_.fit(
+            hist = trainer.fit(
                 data,
                 epochs=epochs,
                 verbose=self.verbose,
@@ -116,6 +118,7 @@ class _EngineMixin:
                 validation_data=validation_data,
                 shuffle=False,
             )
+        _trainers.checkin(trainer, self.model_)
         self.history_ = {key: [float(v) for v in val] for key, val in hist.history.items()}
 
 
@@ -179,6 +182,23 @@ def default_builder(
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
     model.compile(**compile_kwargs, jit_compile=False, steps_per_execution=32)
+    # architecture without the seed: networks that share it share a trainer
+    setattr(
+        model,
+        _trainers.ARCHITECTURE,
+        repr(
+            (
+                meta["n_features_in_"],
+                n_outputs,
+                output_activation,
+                hidden_layer_sizes,
+                activation,
+                dropout,
+                alpha,
+                batch_normalization,
+            )
+        ),
+    )
     return model
 
 
