@@ -11,9 +11,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["KerasMLPClassifier", "__version__"]
+__all__ = ["KerasMLPClassifier", "KerasMLPRegressor", "__version__"]
 
-_LAZY = {"KerasMLPClassifier": "._classifier"}
+_LAZY = {"KerasMLPClassifier": "._classifier", "KerasMLPRegressor": "._regressor"}
 
 
 def __getattr__(name):

@@ -36,6 +36,8 @@ class _BaseKerasMLP(BaseEstimator):
     instead.
     """
 
+    _multi_output = False
+
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
@@ -150,8 +152,14 @@ class _BaseKerasMLP(BaseEstimator):
         """
         network = self._network_kwargs()
         X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), y_numeric=self._y_numeric
+            self,
+            X,
+            y,
+            dtype=(np.float64, np.float32),
+            y_numeric=self._y_numeric,
+            multi_output=self._multi_output,
         )
+        self._y_ndim = np.ndim(y)
         y = self._validate_targets(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, copy=True)

@@ -36,7 +36,7 @@ from ._base import _INT32_MAX
 from ._keras import import_keras, trainer_retracing_silenced
 
 import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
-from scikeras.wrappers import KerasClassifier  # noqa: E402
+from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -108,7 +108,8 @@ class _EngineMixin:
             )
         data = data.batch(min(self.batch_size, len(X)))
 
-        trainer = _trainers.checkout(self.model_)
+        spec = (y.shape[1:], sample_weight is None, validation_data is None)
+        trainer = _trainers.checkout(self.model_, spec)
         with trainer_retracing_silenced():
             hist = trainer.fit(
                 data,
@@ -118,7 +119,7 @@ class _EngineMixin:
                 validation_data=validation_data,
                 shuffle=False,
             )
-        _trainers.checkin(trainer, self.model_)
+        _trainers.checkin(trainer, self.model_, spec)
         self.history_ = {key: [float(v) for v in val] for key, val in hist.history.items()}
 
 
@@ -145,6 +146,10 @@ def _split_validation(X, y, sample_weight, opts):
 
 class ClassifierEngine(_EngineMixin, KerasClassifier):
     """scikeras' classifier with the overrides of :class:`_EngineMixin`."""
+
+
+class RegressorEngine(_EngineMixin, KerasRegressor):
+    """scikeras' regressor with the overrides of :class:`_EngineMixin`."""
 
 
 def default_builder(

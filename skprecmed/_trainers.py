@@ -33,7 +33,7 @@ _lock = threading.Lock()
 ARCHITECTURE = "_skprecmed_architecture"
 
 
-def _key(model):
+def _key(model, data):
     architecture = getattr(model, ARCHITECTURE, None)
     if architecture is None or not model.compiled:
         return None
@@ -47,7 +47,7 @@ def _key(model):
         k: v for k, v in config["optimizer"]["config"].items() if k not in skip
     }
     config = {**config, "optimizer": {**config["optimizer"], "config": optimizer}}
-    return json.dumps([architecture, config], sort_keys=True, default=repr)
+    return json.dumps([architecture, config, data], sort_keys=True, default=repr)
 
 
 def _built_optimizer_variables(model):
@@ -68,7 +68,7 @@ def _copy_state(source, target):
             t.assign(s)
 
 
-def checkout(model):
+def checkout(model, data):
     """Return the model to train in place of ``model``, holding its state.
 
     Parameters
@@ -76,13 +76,17 @@ def checkout(model):
     model : keras.Model
         A compiled network. Unless it was built by skprecmed (it has the
         ``_skprecmed_architecture`` attribute), it is returned unchanged.
+    data : tuple
+        What the traced train function depends on besides the network: the
+        shapes of a target row, whether there are sample weights and
+        validation data. Networks share a trainer only for the same data.
 
     Returns
     -------
     trainer : keras.Model
         Pass it to :func:`checkin` with ``model`` after training.
     """
-    key = _key(model)
+    key = _key(model, data)
     if key is None:
         return model
     with _lock:
@@ -95,12 +99,12 @@ def checkout(model):
     return trainer
 
 
-def checkin(trainer, model):
+def checkin(trainer, model, data):
     """Copy the trained state back into ``model`` and keep the trainer."""
     if trainer is model:
         return
     _copy_state(trainer, model)
-    key = _key(model)
+    key = _key(model, data)
     with _lock:
         _trainers[key] = trainer
         while len(_trainers) > MAX_TRAINERS:

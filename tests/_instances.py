@@ -5,7 +5,7 @@ instances are tiny; the learning rate is high so that the few epochs still
 reach the accuracy ``check_classifiers_train`` asks for.
 """
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasMLPClassifier, KerasMLPRegressor
 
 FAST_PARAMS = {
     "hidden_layer_sizes": (16,),
@@ -28,7 +28,7 @@ def fast(**params):
     return base
 
 
-ESTIMATORS = [KerasMLPClassifier(**FAST_PARAMS)]
+ESTIMATORS = [KerasMLPClassifier(**FAST_PARAMS), KerasMLPRegressor(**FAST_PARAMS)]
 
 # {estimator class: {check name: reason}}; every entry is a failure inherent
 # to training a network by minibatch gradient descent.
@@ -39,6 +39,9 @@ _MINIBATCH_SAMPLE_WEIGHT = (
 )
 EXPECTED_FAILED_CHECKS = {
     KerasMLPClassifier: {
+        "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
+    },
+    KerasMLPRegressor: {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
 }

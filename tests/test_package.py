@@ -17,7 +17,7 @@ def _run(code):
 
 
 def test_public_api():
-    assert skprecmed.__all__ == ["KerasMLPClassifier", "__version__"]
+    assert skprecmed.__all__ == ["KerasMLPClassifier", "KerasMLPRegressor", "__version__"]
     assert skprecmed.__version__
 
 

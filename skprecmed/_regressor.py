@@ -1,0 +1,105 @@
+"""Keras dense-network regressor."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from . import _docstrings
+from ._base import _BaseKerasMLP
+
+
+@_docstrings.fill(
+    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    common_attributes=_docstrings.COMMON_ATTRIBUTES,
+    auto_loss='``"auto"`` is the mean squared error; any Keras loss\n'
+    '        (``"mean_absolute_error"``, ``"huber"``, ...) may be named.',
+    stratified="",
+)
+class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
+    """Keras dense-network regressor with the scikit-learn API.
+
+    For a measurement: disease progression, a lab value, a drug response.
+    The network is the classifier's (``Dense(32, relu)`` by default) with a
+    linear output unit per target, trained with Adam on the mean squared
+    error. One or several targets (``y`` of shape ``(n_samples,)`` or
+    ``(n_samples, n_targets)``).
+
+    Neural networks train best on targets of unit scale: wrap the estimator
+    in :class:`~sklearn.compose.TransformedTargetRegressor` with a
+    :class:`~sklearn.preprocessing.StandardScaler` when the target is in
+    clinical units.
+
+    Parameters
+    ----------
+    %(network_parameters)s
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    %(common_attributes)s
+
+    See Also
+    --------
+    KerasMLPClassifier : The same network for a diagnosis.
+    sklearn.neural_network.MLPRegressor : scikit-learn's own dense network.
+
+    Examples
+    --------
+    >>> from sklearn.compose import TransformedTargetRegressor
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprecmed import KerasMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = TransformedTargetRegressor(
+    ...     make_pipeline(StandardScaler(), KerasMLPRegressor(epochs=20, random_state=0)),
+    ...     transformer=StandardScaler(),
+    ... ).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> reg.score(X, y) > 0.4
+    True
+    """
+
+    _y_numeric = True
+    _multi_output = True
+
+    # hooks of _BaseKerasMLP.fit
+    def _engine_class(self):
+        from ._engine import RegressorEngine
+
+        return RegressorEngine
+
+    def _validate_targets(self, y):
+        return y
+
+    def _resolve_loss(self, y):
+        return "mean_squared_error" if self.loss == "auto" else self.loss
+
+    @staticmethod
+    def _output(meta):
+        return meta["n_outputs_"], "linear"
+
+    def _store_engine_state(self, engine):
+        self.n_outputs_ = engine.n_outputs_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def predict(self, X):
+        """Predicted target values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+            Predictions, in the shape of the ``y`` given to ``fit``.
+        """
+        out = self._forward(X)
+        return out.ravel() if self._y_ndim == 1 else out
