@@ -11,9 +11,18 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["KerasMLPClassifier", "KerasMLPRegressor", "__version__"]
+__all__ = [
+    "KerasMLPClassifier",
+    "KerasMLPRegressor",
+    "KerasMLPSurvivalAnalysis",
+    "__version__",
+]
 
-_LAZY = {"KerasMLPClassifier": "._classifier", "KerasMLPRegressor": "._regressor"}
+_LAZY = {
+    "KerasMLPClassifier": "._classifier",
+    "KerasMLPRegressor": "._regressor",
+    "KerasMLPSurvivalAnalysis": "._survival",
+}
 
 
 def __getattr__(name):

@@ -151,16 +151,8 @@ class _BaseKerasMLP(BaseEstimator):
             The fitted estimator.
         """
         network = self._network_kwargs()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=(np.float64, np.float32),
-            y_numeric=self._y_numeric,
-            multi_output=self._multi_output,
-        )
+        X, y = self._validate_fit_data(X, y)
         self._y_ndim = np.ndim(y)
-        y = self._validate_targets(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, copy=True)
             if not np.any(sample_weight):
@@ -187,7 +179,23 @@ class _BaseKerasMLP(BaseEstimator):
         self.n_iter_ = len(self.history_.get("loss", ()))
         self._store_engine_state(engine)
         self._inference_plan = make_plan(self.model_, self.n_features_in_, probe=X)
+        self._finish_fit(X, y)
         return self
+
+    def _validate_fit_data(self, X, y):
+        """Validated ``X`` and the target as the network is trained on it."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=(np.float64, np.float32),
+            y_numeric=self._y_numeric,
+            multi_output=self._multi_output,
+        )
+        return X, self._validate_targets(y)
+
+    def _finish_fit(self, X, y):
+        """Fit what follows the network (e.g. a baseline hazard)."""
 
     def _engine_kwargs(self):
         return {}
@@ -202,7 +210,9 @@ class _BaseKerasMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         plan = getattr(self, "_inference_plan", None)
         if plan is not None:
-            out = plan(np.asarray(X, dtype=np.float32)).astype(np.float64)
+            # in the input's precision: float64 rows give the same result
+            # whatever the batch they come in (float32 GEMM kernels do not)
+            out = plan(X).astype(np.float64, copy=False)
             return out.reshape(len(X), -1)
         _, keras = import_keras()
         X = np.asarray(X, dtype=keras.backend.floatx())

@@ -75,12 +75,15 @@ class InferencePlan:
         self.steps = steps
 
     def __call__(self, X):
-        """Outputs of the network for float32 ``X`` of shape (n, n_features)."""
+        """Outputs of the network for ``X`` of shape (n, n_features).
+
+        Computed in ``X``'s precision (float32 or float64).
+        """
         out = X
         for step in self.steps:
             kind = step[0]
             if kind == "dense":
-                out = out @ step[1]
+                out = out @ step[1].astype(out.dtype, copy=False)
                 if step[2] is not None:
                     out += step[2]
             elif kind == "affine":

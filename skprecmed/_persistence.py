@@ -53,6 +53,8 @@ def model_from_bytes(data):
     model : keras.Model
     """
     _, keras = import_keras()
+    from . import _losses  # noqa: F401 - registers skprecmed's losses
+
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:

@@ -5,7 +5,11 @@ instances are tiny; the learning rate is high so that the few epochs still
 reach the accuracy ``check_classifiers_train`` asks for.
 """
 
-from skprecmed import KerasMLPClassifier, KerasMLPRegressor
+import numpy as np
+from scipy.stats import rankdata
+from sksurv.util import Surv
+
+from skprecmed import KerasMLPClassifier, KerasMLPRegressor, KerasMLPSurvivalAnalysis
 
 FAST_PARAMS = {
     "hidden_layer_sizes": (16,),
@@ -28,7 +32,38 @@ def fast(**params):
     return base
 
 
-ESTIMATORS = [KerasMLPClassifier(**FAST_PARAMS), KerasMLPRegressor(**FAST_PARAMS)]
+def _as_survival_target(y):
+    """A class or real-valued target as an all-event survival target."""
+    if y is None or getattr(getattr(y, "dtype", None), "names", None):
+        return y
+    values = np.asarray(y)
+    values = values[:, 0] if values.ndim > 1 else values
+    return Surv.from_arrays(event=np.ones(len(values), bool), time=rankdata(values))
+
+
+class SurvivalForGenericChecks(KerasMLPSurvivalAnalysis):
+    """KerasMLPSurvivalAnalysis as scikit-learn's generic checks can drive it.
+
+    Those checks make class labels or real numbers as targets; like every
+    scikit-survival estimator, ours needs a structured (event, time) target.
+    This subclass only turns such a ``y`` into one (every sample an event,
+    time = rank of ``y``) in ``fit`` and ``score``; all else is the real
+    estimator. Survival-specific behaviour is tested with real survival data
+    in ``test_survival.py``.
+    """
+
+    def _validate_fit_data(self, X, y):
+        return super()._validate_fit_data(X, _as_survival_target(y))
+
+    def score(self, X, y):
+        return super().score(X, _as_survival_target(y))
+
+
+ESTIMATORS = [
+    KerasMLPClassifier(**FAST_PARAMS),
+    KerasMLPRegressor(**FAST_PARAMS),
+    SurvivalForGenericChecks(**FAST_PARAMS),
+]
 
 # {estimator class: {check name: reason}}; every entry is a failure inherent
 # to training a network by minibatch gradient descent.
@@ -42,6 +77,9 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
     KerasMLPRegressor: {
+        "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
+    },
+    SurvivalForGenericChecks: {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
 }

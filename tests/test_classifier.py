@@ -100,7 +100,7 @@ def test_float32_float64_and_readonly_memmap(cancer, dtype, tmp_path):
     assert not X_mm.flags.writeable
     clf = KerasMLPClassifier(**fast()).fit(X_mm, y)
     reference = KerasMLPClassifier(**fast()).fit(X.astype(dtype), y)
-    np.testing.assert_array_equal(clf.predict_proba(X_mm), reference.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict_proba(X_mm), reference.predict_proba(X.astype(dtype)))
 
 
 def test_class_weight_balanced_finds_more_of_a_rare_disease(cancer):

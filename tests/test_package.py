@@ -17,7 +17,12 @@ def _run(code):
 
 
 def test_public_api():
-    assert skprecmed.__all__ == ["KerasMLPClassifier", "KerasMLPRegressor", "__version__"]
+    assert skprecmed.__all__ == [
+        "KerasMLPClassifier",
+        "KerasMLPRegressor",
+        "KerasMLPSurvivalAnalysis",
+        "__version__",
+    ]
     assert skprecmed.__version__
 
 

@@ -1,0 +1,211 @@
+"""Deep Cox proportional-hazards model (DeepSurv) for time-to-event data.
+
+Needs scikit-survival (``pip install "skprecmed[survival]"``) for its target
+format, its concordance index and its Breslow estimator.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _docstrings
+from ._base import _BaseKerasMLP
+
+try:
+    from sksurv.base import SurvivalAnalysisMixin
+    from sksurv.linear_model.coxph import BreslowEstimator
+    from sksurv.util import check_array_survival
+except ImportError as exc:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "KerasMLPSurvivalAnalysis needs scikit-survival: "
+        'pip install "skprecmed[survival]"'
+    ) from exc
+
+
+@_docstrings.fill(
+    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    common_attributes=_docstrings.COMMON_ATTRIBUTES,
+    auto_loss='``"auto"`` is the negative Cox partial log-likelihood with\n'
+    "        Breslow's handling of tied times, computed within each batch.",
+    stratified="",
+)
+class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
+    """Deep Cox proportional-hazards model (DeepSurv) with the scikit-learn API.
+
+    A dense network outputs a log-risk for each patient and is trained on the
+    Cox partial likelihood (Breslow ties) of right-censored times to an event
+    (relapse, death). It speaks scikit-survival's contract, so pipelines,
+    :class:`~sklearn.model_selection.GridSearchCV` and
+    :func:`~sklearn.model_selection.cross_val_score` work unchanged:
+
+    * ``y`` is a structured array of (event indicator, time), as made by
+      :meth:`sksurv.util.Surv.from_arrays`;
+    * ``predict`` returns the risk score (higher means an earlier event);
+    * ``score`` is Harrell's concordance index;
+    * ``predict_survival_function`` and ``predict_cumulative_hazard_function``
+      come from Breslow's estimator of the baseline hazard on the training
+      data.
+
+    The partial likelihood compares each event with the patients still at
+    risk *in the same batch*, so larger batches approximate the full
+    likelihood better; ``batch_size`` at least the number of patients gives
+    the exact one.
+
+    Parameters
+    ----------
+    %(network_parameters)s
+
+    Attributes
+    ----------
+    unique_times_ : ndarray of shape (n_unique_times,)
+        Distinct event times of the training data.
+    cum_baseline_hazard_ : :class:`sksurv.functions.StepFunction`
+        Breslow's estimate of the cumulative baseline hazard.
+    baseline_survival_ : :class:`sksurv.functions.StepFunction`
+        Baseline survival function.
+    %(common_attributes)s
+
+    See Also
+    --------
+    sksurv.linear_model.CoxPHSurvivalAnalysis : The linear Cox model.
+
+    References
+    ----------
+    .. [1] Katzman et al. "DeepSurv: personalized treatment recommender system
+       using a Cox proportional hazards deep neural network." BMC Medical
+       Research Methodology 18, 24 (2018).
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksurv.datasets import load_whas500
+    >>> from skprecmed import KerasMLPSurvivalAnalysis
+    >>> X, y = load_whas500()
+    >>> X = X[["age", "bmi", "hr", "sysbp", "diasbp"]].to_numpy()
+    >>> model = make_pipeline(
+    ...     StandardScaler(),
+    ...     KerasMLPSurvivalAnalysis(epochs=20, batch_size=128, random_state=0),
+    ... ).fit(X, y)
+    >>> bool(model.score(X, y) > 0.7)
+    True
+    >>> model.predict_survival_function(X[:2], return_array=True).shape[0]
+    2
+    """
+
+    _y_numeric = True
+
+    def _engine_class(self):
+        from ._engine import RegressorEngine
+
+        return RegressorEngine
+
+    def _validate_fit_data(self, X, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        event, time = _check_survival_target(X, y)
+        self._event_time_ = (event, time)
+        return X, np.column_stack([time, event]).astype(np.float64)
+
+    def _resolve_loss(self, y):
+        if self.loss != "auto":
+            return self.loss
+        from ._losses import cox_ph_loss
+
+        return cox_ph_loss
+
+    @staticmethod
+    def _output(meta):
+        return 1, "linear"
+
+    def _finish_fit(self, X, y):
+        event, time = self.__dict__.pop("_event_time_")
+        log_risk = self._forward(X).ravel()
+        # risks relative to the mean training patient: exp() stays finite
+        self._offset = float(np.mean(log_risk))
+        self._baseline_model = BreslowEstimator().fit(log_risk - self._offset, event, time)
+
+    @property
+    def unique_times_(self):
+        return self._baseline_model.unique_times_
+
+    @property
+    def cum_baseline_hazard_(self):
+        return self._baseline_model.cum_baseline_hazard_
+
+    @property
+    def baseline_survival_(self):
+        return self._baseline_model.baseline_survival_
+
+    def predict(self, X):
+        """Risk score of each patient: log-hazard ratio to the mean patient.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
+
+        Returns
+        -------
+        risk : ndarray of shape (n_samples,)
+            Higher means an earlier event; 0 is the average training patient.
+        """
+        return self._forward(X).ravel() - self._offset
+
+    def predict_survival_function(self, X, return_array=False):
+        """Survival function of each patient (Breslow baseline).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        return_array : bool, default=False
+            If True, an array of the survival probabilities at
+            ``unique_times_``; otherwise
+            :class:`sksurv.functions.StepFunction` objects.
+
+        Returns
+        -------
+        survival : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+        """
+        check_is_fitted(self)
+        return self._predict_survival_function(
+            self._baseline_model, self.predict(X), return_array
+        )
+
+    def predict_cumulative_hazard_function(self, X, return_array=False):
+        """Cumulative hazard function of each patient (Breslow baseline).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        return_array : bool, default=False
+            If True, an array of the cumulative hazard at ``unique_times_``;
+            otherwise :class:`sksurv.functions.StepFunction` objects.
+
+        Returns
+        -------
+        cum_hazard : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+        """
+        check_is_fitted(self)
+        return self._predict_cumulative_hazard_function(
+            self._baseline_model, self.predict(X), return_array
+        )
+
+
+def _check_survival_target(X, y):
+    """Event indicator and times of a structured survival target, checked."""
+    if not (isinstance(y, np.ndarray) and y.dtype.names and len(y.dtype.names) == 2):
+        raise ValueError(
+            "y must be a structured array with an event indicator field and a "
+            "time field, e.g. sksurv.util.Surv.from_arrays(event, time); got "
+            f"{type(y).__name__} of dtype {getattr(y, 'dtype', None)}."
+        )
+    # scikit-survival checks the event dtype, negative times, NaN and the
+    # presence of at least one event
+    event, time = check_array_survival(X, y)
+    return event.astype(bool), time.astype(np.float64)
