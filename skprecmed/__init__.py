@@ -15,6 +15,7 @@ __all__ = [
     "KerasMLPClassifier",
     "KerasMLPRegressor",
     "KerasMLPSurvivalAnalysis",
+    "recommend_treatment",
     "__version__",
 ]
 
@@ -22,6 +23,7 @@ _LAZY = {
     "KerasMLPClassifier": "._classifier",
     "KerasMLPRegressor": "._regressor",
     "KerasMLPSurvivalAnalysis": "._survival",
+    "recommend_treatment": "._treatment",
 }
 
 

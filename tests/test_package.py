@@ -21,6 +21,7 @@ def test_public_api():
         "KerasMLPClassifier",
         "KerasMLPRegressor",
         "KerasMLPSurvivalAnalysis",
+        "recommend_treatment",
         "__version__",
     ]
     assert skprecmed.__version__
