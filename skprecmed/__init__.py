@@ -16,6 +16,9 @@ __all__ = [
     "KerasMLPRegressor",
     "KerasMLPSurvivalAnalysis",
     "recommend_treatment",
+    "save_model",
+    "load_model",
+    "read_metadata",
     "__version__",
 ]
 
@@ -24,6 +27,9 @@ _LAZY = {
     "KerasMLPRegressor": "._regressor",
     "KerasMLPSurvivalAnalysis": "._survival",
     "recommend_treatment": "._treatment",
+    "save_model": "._model_file",
+    "load_model": "._model_file",
+    "read_metadata": "._model_file",
 }
 
 

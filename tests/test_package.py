@@ -22,6 +22,9 @@ def test_public_api():
         "KerasMLPRegressor",
         "KerasMLPSurvivalAnalysis",
         "recommend_treatment",
+        "save_model",
+        "load_model",
+        "read_metadata",
         "__version__",
     ]
     assert skprecmed.__version__
