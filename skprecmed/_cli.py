@@ -1,165 +1,98 @@
-"""The ``skprecmed`` command line.
+"""The ``skprecmed`` command line (argparse).
 
-``skprecmed demo`` is the main job: train, tune, validate, save and reload a
-disease-risk classifier on scikit-learn's bundled breast cancer data.
+``skprecmed demo`` runs the main job; ``train``, ``predict``, ``evaluate``
+and ``info`` work on CSV/Parquet files and safe model files. A problem with
+the user's files is one line on standard error and exit status 1, never a
+traceback.
 """
 
 import argparse
 import sys
-import time
 
 
-def _progress(start):
-    def say(message):
-        print(f"[{time.perf_counter() - start:6.1f}s] {message}", flush=True)
-
-    return say
-
-
-def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, seed=0):
-    """Run the end-to-end demo and return the held-out ROC AUC.
-
-    Parameters
-    ----------
-    output : str, default="skprecmed_demo_model.joblib"
-        Where the fitted pipeline is written with joblib.
-    epochs : int, default=30
-        Training epochs of each network.
-    cv : int, default=5
-        Folds of the grid search and of the cross-validation.
-    missing : float, default=0.05
-        Share of the measurements blanked at random before training, to show
-        the imputer at work as it would be on real clinical records.
-    seed : int, default=0
-        Seed of the split, the blanking and the networks.
-
-    Returns
-    -------
-    roc_auc : float
-        ROC AUC of the tuned model on the held-out patients.
-    """
-    import joblib
-    import numpy as np
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.impute import SimpleImputer
-    from sklearn.metrics import (
-        accuracy_score,
-        brier_score_loss,
-        recall_score,
-        roc_auc_score,
-    )
-    from sklearn.model_selection import (
-        GridSearchCV,
-        StratifiedKFold,
-        cross_val_score,
-        train_test_split,
-    )
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from . import KerasMLPClassifier, __version__
-
-    say = _progress(time.perf_counter())
-    say(f"skprecmed {__version__}: disease-risk demo")
-    data = load_breast_cancer()
-    X = data.data.copy()
-    # target 0 is malignant: name the labels so that "malignant" is positive
-    y = np.where(data.target == 0, "malignant", "benign")
-    rng = np.random.RandomState(seed)
-    X[rng.uniform(size=X.shape) < missing] = np.nan
-    say(
-        f"Wisconsin breast cancer data: {X.shape[0]} patients, {X.shape[1]} "
-        f"measurements, {np.mean(y == 'malignant'):.0%} malignant; "
-        f"{missing:.0%} of the measurements blanked to show the imputer"
-    )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=seed
-    )
-    say(f"held out {len(y_test)} patients; training on {len(y_train)}")
-
-    pipeline = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median")),
-            ("scale", StandardScaler()),
-            ("net", KerasMLPClassifier(epochs=epochs, random_state=seed)),
-        ]
-    )
-    grid = {
-        "net__hidden_layer_sizes": [(16,), (32,)],
-        "net__learning_rate_init": [0.001, 0.01],
-    }
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    n_fits = cv * len(grid["net__hidden_layer_sizes"]) * len(
-        grid["net__learning_rate_init"]
-    )
-    say(f"tuning 2 hyperparameters with GridSearchCV ({n_fits} fits, ROC AUC)")
-    search = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=folds).fit(
-        X_train, y_train
-    )
-    say(f"best: {search.best_params_} (mean CV ROC AUC {search.best_score_:.3f})")
-
-    say(f"{cv}-fold cross-validation of the tuned pipeline")
-    scores = cross_val_score(
-        search.best_estimator_, X_train, y_train, scoring="roc_auc", cv=folds
-    )
-    say(f"cross-validated ROC AUC: {scores.mean():.3f} +/- {scores.std():.3f}")
-
-    model = search.best_estimator_
-    positive = list(model.classes_).index("malignant")
-    proba = model.predict_proba(X_test)[:, positive]
-    pred = model.predict(X_test)
-    auc = roc_auc_score(y_test == "malignant", proba)
-    say("held-out patients (never seen in tuning or training):")
-    print(f"    ROC AUC      {auc:.3f}")
-    print(f"    accuracy     {accuracy_score(y_test, pred):.3f}")
-    print(
-        "    sensitivity  "
-        f"{recall_score(y_test, pred, pos_label='malignant'):.3f}"
-    )
-    print(
-        "    specificity  "
-        f"{recall_score(y_test, pred, pos_label='benign'):.3f}"
-    )
-    print(f"    Brier score  {brier_score_loss(y_test == 'malignant', proba):.3f}")
-
-    joblib.dump(model, output)
-    say(f"saved the fitted pipeline to {output}")
-    reloaded = joblib.load(output)
-    again = reloaded.predict_proba(X_test)[:, positive]
-    if not np.array_equal(again, proba):
-        raise RuntimeError("the reloaded model predicts differently")
-    say("reloaded it: same predictions; risk of malignancy of 5 held-out patients:")
-    for i, p in enumerate(again[:5]):
-        print(f"    patient {i + 1}: {p:.3f} (truth: {y_test[i]})")
-    say("done")
-    return auc
+def _hidden(text):
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 32 or 64,32; got {text!r}") from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError("layer sizes must be positive")
+    return sizes
 
 
-def main(argv=None):
-    """Entry point of the ``skprecmed`` console script."""
+def _outcome_options(parser):
+    parser.add_argument("--target", help="outcome column (diagnosis or measurement)")
+    parser.add_argument("--event", help="survival: event indicator column (1 = event)")
+    parser.add_argument("--time", help="survival: time-to-event or censoring column")
+
+
+def _parser():
     parser = argparse.ArgumentParser(
         prog="skprecmed",
         description="Keras deep learning for precision medicine, the scikit-learn way.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser(
-        "demo",
-        help="train, tune, validate and save a disease-risk classifier on real data",
+
+    demo = commands.add_parser(
+        "demo", help="train, tune, validate and save a disease-risk classifier on real data"
     )
-    run.add_argument("--output", default="skprecmed_demo_model.joblib")
-    run.add_argument("--epochs", type=int, default=30)
-    run.add_argument("--cv", type=int, default=5)
-    run.add_argument("--missing", type=float, default=0.05)
-    run.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo(
-            output=args.output,
-            epochs=args.epochs,
-            cv=args.cv,
-            missing=args.missing,
-            seed=args.seed,
-        )
+    demo.add_argument("--output", default="skprecmed_demo_model.joblib")
+    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--cv", type=int, default=5)
+    demo.add_argument("--missing", type=float, default=0.05)
+    demo.add_argument("--seed", type=int, default=0)
+
+    train = commands.add_parser("train", help="train a model on a CSV or Parquet file")
+    train.add_argument("data", help="training data (.csv or .parquet)")
+    _outcome_options(train)
+    train.add_argument("-o", "--output", required=True, help="model file to write (.skprecmed)")
+    train.add_argument("--task", choices=["auto", "classify", "regress", "survival"], default="auto")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--hidden", type=_hidden, default=(32,), help="hidden layer sizes, e.g. 64,32")
+    train.add_argument("--seed", type=int, default=0)
+
+    predict = commands.add_parser("predict", help="write predictions for a data file as CSV")
+    predict.add_argument("model", help="model file")
+    predict.add_argument("data", help="patients (.csv or .parquet)")
+    predict.add_argument("-o", "--output", help="CSV to write (default: standard output)")
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a model on a labelled data file")
+    evaluate.add_argument("model", help="model file")
+    evaluate.add_argument("data", help="labelled patients (.csv or .parquet)")
+    _outcome_options(evaluate)
+
+    info = commands.add_parser("info", help="print a model file's metadata")
+    info.add_argument("model", help="model file")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``skprecmed`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from ._demo import demo
+
+            demo(output=args.output, epochs=args.epochs, cv=args.cv, missing=args.missing,
+                 seed=args.seed)
+            return 0
+        from . import _commands
+
+        if args.command == "train":
+            _commands.train(args.data, args.output, target=args.target, event=args.event,
+                            time=args.time, task=args.task, epochs=args.epochs,
+                            hidden=args.hidden, seed=args.seed)
+        elif args.command == "predict":
+            _commands.predict(args.model, args.data, args.output)
+        elif args.command == "evaluate":
+            _commands.evaluate(args.model, args.data, target=args.target, event=args.event,
+                               time=args.time)
+        else:
+            _commands.info(args.model)
+    except (ValueError, TypeError, KeyError, OSError, ImportError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"skprecmed: error: {message}", file=sys.stderr)
+        return 1
     return 0
 
 
