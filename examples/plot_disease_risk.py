@@ -4,22 +4,30 @@ Disease risk from clinical measurements
 
 Train a Keras network on the Wisconsin breast cancer data (569 patients, 30
 measurements of cell nuclei) inside a scikit-learn pipeline, tune it with
-GridSearchCV, validate it on held-out patients and save it with joblib.
+GridSearchCV, look at it the way a clinician would (ROC curve, calibration,
+which measurements matter, the learning curve), and deploy it: with joblib,
+and in skprecmed's safe format, which loads without unpickling code.
 """
 
+import os
+import tempfile
+
 import joblib
+import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.calibration import CalibrationDisplay
 from sklearn.datasets import load_breast_cancer
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import roc_auc_score
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import RocCurveDisplay, roc_auc_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasMLPClassifier, load_model, plot_learning_curve, save_model
 
-X, y = load_breast_cancer(return_X_y=True)
-malignant = y == 0
+data = load_breast_cancer()
+X, malignant = data.data, data.target == 0
 X_train, X_test, y_train, y_test = train_test_split(
     X, malignant, stratify=malignant, random_state=0
 )
@@ -34,13 +42,31 @@ grid = {
     "kerasmlpclassifier__dropout": [0.0, 0.2],
 }
 search = GridSearchCV(pipe, grid, scoring="roc_auc", cv=3).fit(X_train, y_train)
+model = search.best_estimator_
 print("best hyperparameters:", search.best_params_)
 print(f"cross-validated ROC AUC: {search.best_score_:.3f}")
-
-risk = search.predict_proba(X_test)[:, 1]
+risk = model.predict_proba(X_test)[:, 1]
 print(f"held-out ROC AUC: {roc_auc_score(y_test, risk):.3f}")
 
-joblib.dump(search.best_estimator_, "disease_risk.joblib")
-reloaded = joblib.load("disease_risk.joblib")
-assert np.array_equal(reloaded.predict_proba(X_test)[:, 1], risk)
-print("saved and reloaded: identical predictions")
+# %%
+# What the model does, in pictures
+fig, axes = plt.subplots(2, 2, figsize=(10, 8))
+RocCurveDisplay.from_estimator(model, X_test, y_test, ax=axes[0, 0])
+CalibrationDisplay.from_estimator(model, X_test, y_test, n_bins=8, strategy="quantile", ax=axes[0, 1])
+importance = permutation_importance(model, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=0)
+top = np.argsort(importance.importances_mean)[-8:]
+axes[1, 0].barh(data.feature_names[top], importance.importances_mean[top])
+axes[1, 0].set(xlabel="drop in ROC AUC when shuffled", title="permutation importance")
+plot_learning_curve(model, ax=axes[1, 1])
+fig.tight_layout()
+fig.savefig("disease_risk.png", dpi=80)
+print("figure: disease_risk.png")
+
+# %%
+# Deployment: joblib (trusted files only) and the safe format
+folder = tempfile.mkdtemp()
+joblib.dump(model, os.path.join(folder, "disease_risk.joblib"))
+assert np.array_equal(joblib.load(os.path.join(folder, "disease_risk.joblib")).predict_proba(X_test)[:, 1], risk)
+save_model(model, os.path.join(folder, "disease_risk.skprecmed"))
+assert np.array_equal(load_model(os.path.join(folder, "disease_risk.skprecmed")).predict_proba(X_test)[:, 1], risk)
+print("saved with joblib and in the safe format; both reload to identical predictions")

@@ -19,6 +19,7 @@ __all__ = [
     "save_model",
     "load_model",
     "read_metadata",
+    "plot_learning_curve",
     "__version__",
 ]
 
@@ -30,6 +31,7 @@ _LAZY = {
     "save_model": "._model_file",
     "load_model": "._model_file",
     "read_metadata": "._model_file",
+    "plot_learning_curve": "._plotting",
 }
 
 

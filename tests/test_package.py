@@ -25,6 +25,7 @@ def test_public_api():
         "save_model",
         "load_model",
         "read_metadata",
+        "plot_learning_curve",
         "__version__",
     ]
     assert skprecmed.__version__
