@@ -75,7 +75,7 @@ n_iter_ : int
     Number of epochs run.
 n_features_in_ : int
     Number of features seen during ``fit``.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (n_features,)
     Names of the features seen during ``fit``, when ``X`` has string column
     names."""
 

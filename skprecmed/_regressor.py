@@ -98,7 +98,7 @@ class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, in the shape of the ``y`` given to ``fit``.
         """
         out = self._forward(X)
