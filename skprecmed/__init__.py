@@ -20,6 +20,8 @@ __all__ = [
     "load_model",
     "read_metadata",
     "plot_learning_curve",
+    "SequenceEncoder",
+    "feature_attributions",
     "__version__",
 ]
 
@@ -32,6 +34,8 @@ _LAZY = {
     "load_model": "._model_file",
     "read_metadata": "._model_file",
     "plot_learning_curve": "._plotting",
+    "SequenceEncoder": "._sequence",
+    "feature_attributions": "._attribution",
 }
 
 

@@ -44,6 +44,12 @@ class _BaseKerasMLP(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_normalization": ["boolean"],
+        "architecture": [StrOptions({"dense", "cnn1d", "rnn", "cnn2d"})],
+        "filters": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "conv_layers": [Interval(Integral, 1, None, closed="left")],
+        "recurrent": [StrOptions({"gru", "lstm"})],
+        "bidirectional": ["boolean"],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
         "loss": [StrOptions({"auto"}), str, callable],
@@ -69,6 +75,12 @@ class _BaseKerasMLP(BaseEstimator):
         dropout=0.0,
         alpha=0.0,
         batch_normalization=False,
+        architecture="dense",
+        filters=32,
+        kernel_size=9,
+        conv_layers=1,
+        recurrent="gru",
+        bidirectional=False,
         optimizer="adam",
         learning_rate_init=0.001,
         loss="auto",
@@ -90,6 +102,12 @@ class _BaseKerasMLP(BaseEstimator):
         self.dropout = dropout
         self.alpha = alpha
         self.batch_normalization = batch_normalization
+        self.architecture = architecture
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.conv_layers = conv_layers
+        self.recurrent = recurrent
+        self.bidirectional = bidirectional
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
         self.loss = loss
@@ -124,7 +142,12 @@ class _BaseKerasMLP(BaseEstimator):
             "dropout": float(self.dropout),
             "alpha": float(self.alpha),
             "batch_normalization": bool(self.batch_normalization),
-            "output": self._output,
+            "architecture": self.architecture,
+            "filters": int(self.filters),
+            "kernel_size": int(self.kernel_size),
+            "conv_layers": int(self.conv_layers),
+            "recurrent": self.recurrent,
+            "bidirectional": bool(self.bidirectional),
         }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -169,7 +192,7 @@ class _BaseKerasMLP(BaseEstimator):
             self,
             loss=self._resolve_loss(y),
             seed=seed,
-            builder_kwargs=network,
+            builder_kwargs={"network": network, "output": self._output},
             **self._engine_kwargs(),
         )
         engine.fit(X, y, sample_weight=sample_weight)
@@ -178,7 +201,11 @@ class _BaseKerasMLP(BaseEstimator):
         self.history_ = engine.history_
         self.n_iter_ = len(self.history_.get("loss", ()))
         self._store_engine_state(engine)
-        self._inference_plan = make_plan(self.model_, self.n_features_in_, probe=X)
+        self._inference_plan = (
+            make_plan(self.model_, self.n_features_in_, probe=X)
+            if self.architecture == "dense"
+            else None
+        )
         self._finish_fit(X, y)
         return self
 
@@ -191,8 +218,46 @@ class _BaseKerasMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             y_numeric=self._y_numeric,
             multi_output=self._multi_output,
+            allow_nd=self.architecture != "dense",
         )
-        return X, self._validate_targets(y)
+        return self._check_input_shape(X, reset=True), self._validate_targets(y)
+
+    #: dimensions of X each architecture takes
+    _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
+
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=(np.float64, np.float32),
+            allow_nd=self.architecture != "dense",
+        )
+        return self._check_input_shape(X, reset)
+
+    def _check_input_shape(self, X, reset):
+        """Check the dimensions ``architecture`` takes; images get a channel axis."""
+        allowed = self._INPUT_DIMS[self.architecture]
+        if X.ndim not in allowed:
+            takes = {
+                "cnn1d": "sequences of shape (n_samples, length, channels), e.g. one-hot DNA",
+                "rnn": "sequences of shape (n_samples, length, channels), e.g. one-hot DNA",
+                "cnn2d": "images of shape (n_samples, height, width[, channels])",
+            }[self.architecture]
+            raise ValueError(
+                f"architecture={self.architecture!r} takes {takes}; got X with "
+                f"{X.ndim} dimensions."
+            )
+        if self.architecture == "cnn2d" and X.ndim == 3:
+            X = X[..., np.newaxis]
+        if reset:
+            self._input_shape = X.shape[1:]
+        elif X.shape[1:] != self._input_shape:
+            raise ValueError(
+                f"X has samples of shape {X.shape[1:]}, but {type(self).__name__} "
+                f"was fitted on samples of shape {self._input_shape}."
+            )
+        return X
 
     def _finish_fit(self, X, y):
         """Fit what follows the network (e.g. a baseline hazard)."""
@@ -207,7 +272,7 @@ class _BaseKerasMLP(BaseEstimator):
     def _forward(self, X):
         """Validate ``X`` and return the network's raw output, float64, 2-D."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = self._validate_X(X, reset=False)
         plan = getattr(self, "_inference_plan", None)
         if plan is not None:
             # in the input's precision: float64 rows give the same result

@@ -18,6 +18,24 @@ alpha : float, default=0.0
     L2 penalty on the weights of every layer, added to the loss.
 batch_normalization : bool, default=False
     Whether to put a ``BatchNormalization`` layer after each hidden layer.
+architecture : {"dense", "cnn1d", "rnn", "cnn2d"}, default="dense"
+    The network before the dense layers: none for a table; a 1-D
+    convolutional net (motif detector) or a recurrent net for sequences of
+    shape ``(n_samples, length, channels)``, e.g. one-hot DNA from
+    :class:`SequenceEncoder`; a 2-D convolutional net for images of shape
+    ``(n_samples, height, width[, channels])``. Other input shapes are
+    refused with a clear error.
+filters : int, default=32
+    Convolution filters (``cnn1d``, ``cnn2d``) or recurrent units (``rnn``).
+kernel_size : int, default=9
+    Width of the convolution kernels (square ones for images).
+conv_layers : int, default=1
+    Number of convolution blocks (each followed by max pooling, except the
+    last, which feeds global pooling).
+recurrent : {"gru", "lstm"}, default="gru"
+    The recurrent cell of ``architecture="rnn"``.
+bidirectional : bool, default=False
+    Whether the recurrent layer also reads the sequence backwards.
 optimizer : str, keras optimizer class or instance, default="adam"
     Any Keras optimizer. An instance is copied at each ``fit`` (it is never
     trained in place).

@@ -152,38 +152,19 @@ class RegressorEngine(_EngineMixin, KerasRegressor):
     """scikeras' regressor with the overrides of :class:`_EngineMixin`."""
 
 
-def default_builder(
-    meta,
-    compile_kwargs,
-    *,
-    output,
-    hidden_layer_sizes,
-    activation,
-    dropout,
-    alpha,
-    batch_normalization,
-    seed,
-):
-    """Build and compile :func:`skprecmed._network.build_mlp` for ``meta``.
+def default_builder(meta, compile_kwargs, *, output, network, seed):
+    """Build and compile :func:`skprecmed._network.build_network` for ``meta``.
 
-    ``output`` maps scikeras' ``meta`` to ``(n_outputs, activation)``. The
-    signature is explicit (no ``**kwargs``) so scikeras passes exactly
-    ``meta`` and ``compile_kwargs``.
+    ``output`` maps scikeras' ``meta`` to ``(n_outputs, activation)``;
+    ``network`` holds the architecture's hyperparameters. The signature is
+    explicit (no ``**kwargs``) so scikeras passes exactly ``meta`` and
+    ``compile_kwargs``.
     """
-    from ._network import build_mlp
+    from ._network import build_network
 
     n_outputs, output_activation = output(meta)
-    model = build_mlp(
-        meta["n_features_in_"],
-        n_outputs,
-        output_activation,
-        hidden_layer_sizes=hidden_layer_sizes,
-        activation=activation,
-        dropout=dropout,
-        alpha=alpha,
-        batch_normalization=batch_normalization,
-        seed=seed,
-    )
+    input_shape = tuple(meta["X_shape_"][1:])
+    model = build_network(input_shape, n_outputs, output_activation, seed=seed, **network)
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
     model.compile(**compile_kwargs, jit_compile=False, steps_per_execution=32)
@@ -191,18 +172,7 @@ def default_builder(
     setattr(
         model,
         _trainers.ARCHITECTURE,
-        repr(
-            (
-                meta["n_features_in_"],
-                n_outputs,
-                output_activation,
-                hidden_layer_sizes,
-                activation,
-                dropout,
-                alpha,
-                batch_normalization,
-            )
-        ),
+        repr((input_shape, n_outputs, output_activation, sorted(network.items()))),
     )
     return model
 

@@ -5,7 +5,7 @@ format, its concordance index and its Breslow estimator.
 """
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _docstrings
 from ._base import _BaseKerasMLP
@@ -105,7 +105,7 @@ class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = self._validate_X(X, reset=True)
         event, time = _check_survival_target(X, y)
         self._event_time_ = (event, time)
         return X, np.column_stack([time, event]).astype(np.float64)

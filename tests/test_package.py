@@ -26,6 +26,8 @@ def test_public_api():
         "load_model",
         "read_metadata",
         "plot_learning_curve",
+        "SequenceEncoder",
+        "feature_attributions",
         "__version__",
     ]
     assert skprecmed.__version__
