@@ -169,7 +169,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        names : ndarray of str of shape (length_ * len(alphabet_),)
+        names : ndarray of str of shape (n_positions * n_letters,)
         """
         check_is_fitted(self)
         return np.asarray(
