@@ -107,7 +107,7 @@ class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
             )
         X = self._validate_X(X, reset=True)
         event, time = _check_survival_target(X, y)
-        self._event_time_ = (event, time)
+        self._event_time = (event, time)
         return X, np.column_stack([time, event]).astype(np.float64)
 
     def _resolve_loss(self, y):
@@ -122,7 +122,7 @@ class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
         return 1, "linear"
 
     def _finish_fit(self, X, y):
-        event, time = self.__dict__.pop("_event_time_")
+        event, time = self.__dict__.pop("_event_time")
         log_risk = self._forward(X).ravel()
         # risks relative to the mean training patient: exp() stays finite
         self._offset = float(np.mean(log_risk))
