@@ -70,9 +70,9 @@ def make_data(n_train, n_test=10_000, n_features=100):
 
 # ---------------------------------------------------------------- the four
 def fit_skprecmed(X, y):
-    from skprecmed import KerasMLPClassifier
+    from skprecmed import KerasNetClassifier
 
-    return KerasMLPClassifier(random_state=0).fit(X, y)
+    return KerasNetClassifier(random_state=0).fit(X, y)
 
 
 def _keras_net(n_features):
@@ -226,12 +226,12 @@ def bench_grid_search():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from skprecmed import KerasMLPClassifier
+    from skprecmed import KerasNetClassifier
 
     X, y = load_breast_cancer(return_X_y=True)
     grids = {
         "skprecmed": (
-            KerasMLPClassifier(random_state=0),
+            KerasNetClassifier(random_state=0),
             {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 1e-2]},
         ),
         "MLPClassifier": (
@@ -286,7 +286,7 @@ print(time.perf_counter() - t)
 def bench_imports():
     ours = _subprocess_seconds(TIMED_IMPORT.format(stmt="import skprecmed"))
     ours_cls = _subprocess_seconds(
-        TIMED_IMPORT.format(stmt="from skprecmed import KerasMLPClassifier")
+        TIMED_IMPORT.format(stmt="from skprecmed import KerasNetClassifier")
     )
     mlp = _subprocess_seconds(
         TIMED_IMPORT.format(stmt="from sklearn.neural_network import MLPClassifier")
@@ -296,7 +296,7 @@ def bench_imports():
     )
     record("import skprecmed", ours, mlp, "import MLPClassifier", "<= 0.3 s", met=ours <= 0.3)
     record(
-        "from skprecmed import KerasMLPClassifier",
+        "from skprecmed import KerasNetClassifier",
         ours_cls,
         mlp,
         "import MLPClassifier",
@@ -326,8 +326,8 @@ print(rss() - start)
 def bench_memory():
     ours = _subprocess_seconds(
         MEMORY.format(
-            setup="from skprecmed import KerasMLPClassifier\n"
-            "est = KerasMLPClassifier(epochs=2, random_state=0)"
+            setup="from skprecmed import KerasNetClassifier\n"
+            "est = KerasNetClassifier(epochs=2, random_state=0)"
         ),
         repeats=1,
     )
@@ -367,12 +367,12 @@ def bench_first_score(tmp):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from skprecmed import KerasMLPClassifier
+    from skprecmed import KerasNetClassifier
 
     X, y = load_breast_cancer(return_X_y=True)
     ours = os.path.join(tmp, "ours.joblib")
     mlp = os.path.join(tmp, "mlp.joblib")
-    joblib.dump(make_pipeline(StandardScaler(), KerasMLPClassifier(random_state=0)).fit(X, y), ours)
+    joblib.dump(make_pipeline(StandardScaler(), KerasNetClassifier(random_state=0)).fit(X, y), ours)
     joblib.dump(make_pipeline(StandardScaler(), fit_mlp(X[:50], y[:50])).fit(X, y), mlp)
     out = subprocess.run(
         [sys.executable, "-c", FIRST_SCORE.format(path=ours)],

@@ -9,8 +9,8 @@ Harrell's C-index of, on identical 5-fold splits::
 
 * ``CoxPH``: ``CoxPHSurvivalAnalysis`` (linear Cox model; ``alpha=1e-4`` for
   numerical stability with one-hot columns);
-* ``DeepSurv fixed``: ``KerasMLPSurvivalAnalysis`` with one fixed setting;
-* ``DeepSurv tuned``: ``KerasMLPSurvivalAnalysis`` whose architecture (no
+* ``DeepSurv fixed``: ``KerasNetSurvivalAnalysis`` with one fixed setting;
+* ``DeepSurv tuned``: ``KerasNetSurvivalAnalysis`` whose architecture (no
   hidden layer, i.e. the Cox model fitted by gradient descent, or the
   fixed setting) is chosen by an inner 3-fold ``GridSearchCV`` on each
   training fold (nested cross-validation: no test fold is seen in tuning).
@@ -26,7 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sksurv.datasets import load_gbsg2, load_whas500
 from sksurv.linear_model import CoxPHSurvivalAnalysis
 
-from skprecmed import KerasMLPSurvivalAnalysis
+from skprecmed import KerasNetSurvivalAnalysis
 
 DEEP = {"batch_size": 512, "random_state": 0}
 FIXED = {"hidden_layer_sizes": (16,), "alpha": 0.1, "epochs": 200, "learning_rate_init": 1e-2}
@@ -58,10 +58,10 @@ def main():
             X_train, X_test, y_train, y_test = X.iloc[train], X.iloc[test], y[train], y[test]
             cox = pipeline(CoxPHSurvivalAnalysis(alpha=1e-4)).fit(X_train, y_train)
             scores["CoxPH"].append(cox.score(X_test, y_test))
-            fixed = pipeline(KerasMLPSurvivalAnalysis(**DEEP, **FIXED)).fit(X_train, y_train)
+            fixed = pipeline(KerasNetSurvivalAnalysis(**DEEP, **FIXED)).fit(X_train, y_train)
             scores["DeepSurv fixed"].append(fixed.score(X_test, y_test))
             search = GridSearchCV(
-                pipeline(KerasMLPSurvivalAnalysis(**DEEP)),
+                pipeline(KerasNetSurvivalAnalysis(**DEEP)),
                 GRID,
                 cv=KFold(3, shuffle=True, random_state=1),
             ).fit(X_train, y_train)

@@ -21,14 +21,14 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 if __name__ == "__main__":  # worker processes import this file
     X, y = load_breast_cancer(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), KerasMLPClassifier(epochs=10, random_state=0))
+    pipe = make_pipeline(StandardScaler(), KerasNetClassifier(epochs=10, random_state=0))
     grid = {
-        "kerasmlpclassifier__hidden_layer_sizes": [(8,), (32,)],
-        "kerasmlpclassifier__learning_rate_init": [1e-3, 1e-2],
+        "kerasnetclassifier__hidden_layer_sizes": [(8,), (32,)],
+        "kerasnetclassifier__learning_rate_init": [1e-3, 1e-2],
     }
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
 

@@ -17,7 +17,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict, cros
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPRegressor
+from skprecmed import KerasNetRegressor
 
 X, y = load_diabetes(return_X_y=True)
 folds = KFold(5, shuffle=True, random_state=0)
@@ -25,11 +25,11 @@ folds = KFold(5, shuffle=True, random_state=0)
 network = TransformedTargetRegressor(
     make_pipeline(
         StandardScaler(),
-        KerasMLPRegressor(epochs=60, alpha=1e-3, batch_size=64, random_state=0),
+        KerasNetRegressor(epochs=60, alpha=1e-3, batch_size=64, random_state=0),
     ),
     transformer=StandardScaler(),
 )
-grid = {"regressor__kerasmlpregressor__hidden_layer_sizes": [(8,), (32,)]}
+grid = {"regressor__kerasnetregressor__hidden_layer_sizes": [(8,), (32,)]}
 search = GridSearchCV(network, grid, scoring="r2", cv=3)
 
 for name, model in [("ridge", make_pipeline(StandardScaler(), RidgeCV())), ("network", search)]:

@@ -24,7 +24,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPClassifier, load_model, plot_learning_curve, save_model
+from skprecmed import KerasNetClassifier, load_model, plot_learning_curve, save_model
 
 data = load_breast_cancer()
 X, malignant = data.data, data.target == 0
@@ -35,11 +35,11 @@ X_train, X_test, y_train, y_test = train_test_split(
 pipe = make_pipeline(
     SimpleImputer(strategy="median"),
     StandardScaler(),
-    KerasMLPClassifier(epochs=30, early_stopping=True, random_state=0),
+    KerasNetClassifier(epochs=30, early_stopping=True, random_state=0),
 )
 grid = {
-    "kerasmlpclassifier__hidden_layer_sizes": [(16,), (32, 16)],
-    "kerasmlpclassifier__dropout": [0.0, 0.2],
+    "kerasnetclassifier__hidden_layer_sizes": [(16,), (32, 16)],
+    "kerasnetclassifier__dropout": [0.0, 0.2],
 }
 search = GridSearchCV(pipe, grid, scoring="roc_auc", cv=3).fit(X_train, y_train)
 model = search.best_estimator_

@@ -20,7 +20,7 @@ from sksurv.datasets import load_gbsg2
 from sksurv.linear_model import CoxPHSurvivalAnalysis
 from sksurv.nonparametric import kaplan_meier_estimator
 
-from skprecmed import KerasMLPSurvivalAnalysis
+from skprecmed import KerasNetSurvivalAnalysis
 
 X, y = load_gbsg2()
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -35,7 +35,7 @@ def with_preprocessing(model):
 
 
 deep = with_preprocessing(
-    KerasMLPSurvivalAnalysis(
+    KerasNetSurvivalAnalysis(
         hidden_layer_sizes=(16,), alpha=0.1, epochs=200, batch_size=512,
         learning_rate_init=1e-2, random_state=0,
     )

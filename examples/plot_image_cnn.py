@@ -14,13 +14,13 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 X, y = load_digits(return_X_y=True)
 images = X.reshape(-1, 8, 8) / 16.0
 X_train, X_test, y_train, y_test = train_test_split(images, y, random_state=0)
 
-cnn = KerasMLPClassifier(architecture="cnn2d", filters=16, kernel_size=3,
+cnn = KerasNetClassifier(architecture="cnn2d", filters=16, kernel_size=3,
                          hidden_layer_sizes=(32,), epochs=40, learning_rate_init=0.01,
                          random_state=0)
 search = GridSearchCV(cnn, {"conv_layers": [1, 2]}, cv=3).fit(X_train, y_train)

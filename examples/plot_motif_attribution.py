@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 
-from skprecmed import KerasMLPClassifier, SequenceEncoder, feature_attributions
+from skprecmed import KerasNetClassifier, SequenceEncoder, feature_attributions
 
 MOTIF = "TGACGTCA"
 rng = np.random.RandomState(0)
@@ -36,12 +36,12 @@ X_train, X_test, y_train, y_test, _, starts_test = train_test_split(
 
 pipe = make_pipeline(
     SequenceEncoder(),
-    KerasMLPClassifier(filters=16, kernel_size=8, hidden_layer_sizes=(8,), epochs=20,
+    KerasNetClassifier(filters=16, recurrent_units=16, kernel_size=8, hidden_layer_sizes=(8,), epochs=20,
                        learning_rate_init=0.01, random_state=0),
 )
-grid = {"kerasmlpclassifier__architecture": ["cnn1d", "rnn"]}
+grid = {"kerasnetclassifier__architecture": ["cnn1d", "rnn"]}
 search = GridSearchCV(pipe, grid, cv=3, scoring="roc_auc").fit(X_train, y_train)
-for arch, score in zip(grid["kerasmlpclassifier__architecture"], search.cv_results_["mean_test_score"]):
+for arch, score in zip(grid["kerasnetclassifier__architecture"], search.cv_results_["mean_test_score"]):
     print(f"{arch}: cross-validated ROC AUC {score:.3f}")
 model = search.best_estimator_
 print(f"held-out ROC AUC: {roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]):.3f}")

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sksurv.util import Surv
 
-from skprecmed import KerasMLPSurvivalAnalysis, recommend_treatment
+from skprecmed import KerasNetSurvivalAnalysis, recommend_treatment
 
 rng = np.random.RandomState(0)
 n = 3000
@@ -30,7 +30,7 @@ X = np.column_stack([marker, age, treated])
 y = Surv.from_arrays(time <= censoring, np.minimum(time, censoring))
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
-model = KerasMLPSurvivalAnalysis(
+model = KerasNetSurvivalAnalysis(
     hidden_layer_sizes=(16,), epochs=60, batch_size=256, learning_rate_init=0.01, random_state=0
 ).fit(X_train, y_train)
 print(f"held-out C-index: {model.score(X_test, y_test):.3f}")

@@ -12,13 +12,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "KerasMLPClassifier",
-    "KerasMLPRegressor",
-    "KerasMLPSurvivalAnalysis",
+    "KerasNetClassifier",
+    "KerasNetRegressor",
+    "KerasNetSurvivalAnalysis",
     "recommend_treatment",
     "save_model",
     "load_model",
     "read_metadata",
+    "ModelVersionWarning",
     "plot_learning_curve",
     "SequenceEncoder",
     "feature_attributions",
@@ -26,13 +27,14 @@ __all__ = [
 ]
 
 _LAZY = {
-    "KerasMLPClassifier": "._classifier",
-    "KerasMLPRegressor": "._regressor",
-    "KerasMLPSurvivalAnalysis": "._survival",
+    "KerasNetClassifier": "._classifier",
+    "KerasNetRegressor": "._regressor",
+    "KerasNetSurvivalAnalysis": "._survival",
     "recommend_treatment": "._treatment",
     "save_model": "._model_file",
     "load_model": "._model_file",
     "read_metadata": "._model_file",
+    "ModelVersionWarning": "._model_file",
     "plot_learning_curve": "._plotting",
     "SequenceEncoder": "._sequence",
     "feature_attributions": "._attribution",

@@ -44,9 +44,9 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
     Examples
     --------
     >>> import numpy as np
-    >>> from skprecmed import KerasMLPRegressor, feature_attributions
+    >>> from skprecmed import KerasNetRegressor, feature_attributions
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
-    >>> reg = KerasMLPRegressor(epochs=30, learning_rate_init=0.01, random_state=0)
+    >>> reg = KerasNetRegressor(epochs=30, learning_rate_init=0.01, random_state=0)
     >>> reg = reg.fit(X, 3 * X[:, 1])
     >>> scores = feature_attributions(reg, X[:50])
     >>> int(np.abs(scores).mean(axis=0).argmax())  # the feature that matters

@@ -25,7 +25,7 @@ _INT32_MAX = np.iinfo(np.int32).max
 _PREDICT_CHUNK = 16384
 
 
-class _BaseKerasMLP(BaseEstimator):
+class _BaseKerasNet(BaseEstimator):
     """Base class of the Keras dense-network estimators.
 
     Subclasses put their mixin first (``ClassifierMixin``/``RegressorMixin``)
@@ -49,6 +49,7 @@ class _BaseKerasMLP(BaseEstimator):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "conv_layers": [Interval(Integral, 1, None, closed="left")],
         "recurrent": [StrOptions({"gru", "lstm"})],
+        "recurrent_units": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
@@ -80,6 +81,7 @@ class _BaseKerasMLP(BaseEstimator):
         kernel_size=9,
         conv_layers=1,
         recurrent="gru",
+        recurrent_units=32,
         bidirectional=False,
         optimizer="adam",
         learning_rate_init=0.001,
@@ -107,6 +109,7 @@ class _BaseKerasMLP(BaseEstimator):
         self.kernel_size = kernel_size
         self.conv_layers = conv_layers
         self.recurrent = recurrent
+        self.recurrent_units = recurrent_units
         self.bidirectional = bidirectional
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
@@ -147,6 +150,7 @@ class _BaseKerasMLP(BaseEstimator):
             "kernel_size": int(self.kernel_size),
             "conv_layers": int(self.conv_layers),
             "recurrent": self.recurrent,
+            "recurrent_units": int(self.recurrent_units),
             "bidirectional": bool(self.bidirectional),
         }
 

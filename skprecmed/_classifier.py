@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import _docstrings
-from ._base import _BaseKerasMLP
+from ._base import _BaseKerasNet
 
 
 @_docstrings.fill(
@@ -18,7 +18,7 @@ from ._base import _BaseKerasMLP
     ),
     stratified=" (stratified by class)",
 )
-class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
+class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
     """Keras dense-network classifier with the scikit-learn API.
 
     The default network is the classic disease-prediction net:
@@ -58,10 +58,10 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from skprecmed import KerasMLPClassifier
+    >>> from skprecmed import KerasNetClassifier
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> clf = make_pipeline(
-    ...     StandardScaler(), KerasMLPClassifier(epochs=5, random_state=0)
+    ...     StandardScaler(), KerasNetClassifier(epochs=5, random_state=0)
     ... ).fit(X, y)
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
@@ -70,7 +70,7 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
     """
 
     _parameter_constraints = {
-        **_BaseKerasMLP._parameter_constraints,
+        **_BaseKerasNet._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _y_numeric = False
@@ -88,6 +88,7 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
         kernel_size=9,
         conv_layers=1,
         recurrent="gru",
+        recurrent_units=32,
         bidirectional=False,
         optimizer="adam",
         learning_rate_init=0.001,
@@ -117,6 +118,7 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
             kernel_size=kernel_size,
             conv_layers=conv_layers,
             recurrent=recurrent,
+            recurrent_units=recurrent_units,
             bidirectional=bidirectional,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
@@ -136,7 +138,7 @@ class KerasMLPClassifier(ClassifierMixin, _BaseKerasMLP):
         )
         self.class_weight = class_weight
 
-    # hooks of _BaseKerasMLP.fit
+    # hooks of _BaseKerasNet.fit
     def _engine_class(self):
         from ._engine import ClassifierEngine
 

@@ -128,7 +128,7 @@ def train(data, output, *, target=None, event=None, time=None, task="auto", epoc
     """Train a model on a data file and write it in the safe format."""
     from sklearn.pipeline import Pipeline
 
-    from . import KerasMLPClassifier, KerasMLPRegressor
+    from . import KerasNetClassifier, KerasNetRegressor
     from ._model_file import save_model
 
     frame = read_table(data)
@@ -139,19 +139,19 @@ def train(data, output, *, target=None, event=None, time=None, task="auto", epoc
     task = _task(y, task)
     params = {"hidden_layer_sizes": hidden, "epochs": epochs, "random_state": seed}
     if task == "classify":
-        network = KerasMLPClassifier(**params)
+        network = KerasNetClassifier(**params)
         model = network
     elif task == "regress":
         from sklearn.compose import TransformedTargetRegressor
         from sklearn.preprocessing import StandardScaler
 
-        network = KerasMLPRegressor(**params)
+        network = KerasNetRegressor(**params)
         model = TransformedTargetRegressor(network, transformer=StandardScaler())
         y = y.astype(float)
     else:
-        from . import KerasMLPSurvivalAnalysis
+        from . import KerasNetSurvivalAnalysis
 
-        network = KerasMLPSurvivalAnalysis(batch_size=256, **params)
+        network = KerasNetSurvivalAnalysis(batch_size=256, **params)
         model = network
     pipe = Pipeline([("preprocess", _preprocessor(X)), ("model", model)])
     network.set_params(callbacks=[_progress_bar(epochs)])

@@ -26,7 +26,7 @@ architecture : {"dense", "cnn1d", "rnn", "cnn2d"}, default="dense"
     ``(n_samples, height, width[, channels])``. Other input shapes are
     refused with a clear error.
 filters : int, default=32
-    Convolution filters (``cnn1d``, ``cnn2d``) or recurrent units (``rnn``).
+    Convolution filters (``cnn1d``, ``cnn2d``).
 kernel_size : int, default=9
     Width of the convolution kernels (square ones for images).
 conv_layers : int, default=1
@@ -34,6 +34,8 @@ conv_layers : int, default=1
     last, which feeds global pooling).
 recurrent : {"gru", "lstm"}, default="gru"
     The recurrent cell of ``architecture="rnn"``.
+recurrent_units : int, default=32
+    Units of the recurrent cell (``rnn``).
 bidirectional : bool, default=False
     Whether the recurrent layer also reads the sequence backwards.
 optimizer : str, keras optimizer class or instance, default="adam"

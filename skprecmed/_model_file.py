@@ -102,13 +102,13 @@ def save_model(model, path, X=None):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from skprecmed import KerasMLPClassifier, load_model, save_model
+    >>> from skprecmed import KerasNetClassifier, load_model, save_model
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
+    >>> clf = KerasNetClassifier(epochs=2, random_state=0).fit(X, y)
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "model.skprecmed")
     >>> save_model(clf, path)["estimator"]
-    'KerasMLPClassifier'
+    'KerasNetClassifier'
     >>> bool((load_model(path).predict_proba(X) == clf.predict_proba(X)).all())
     True
     """

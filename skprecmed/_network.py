@@ -3,22 +3,6 @@
 from ._keras import import_keras
 
 
-def build_mlp(n_features, n_outputs, output_activation, **kwargs):
-    """Build an uncompiled dense network for tabular data.
-
-    Shorthand for :func:`build_network` with ``input_shape=(n_features,)``
-    and ``architecture="dense"``.
-
-    Examples
-    --------
-    >>> from skprecmed._network import build_mlp
-    >>> model = build_mlp(30, 1, "sigmoid", hidden_layer_sizes=(32,), seed=0)
-    >>> [layer.units for layer in model.layers[1:]]
-    [32, 1]
-    """
-    return build_network((n_features,), n_outputs, output_activation, **kwargs)
-
-
 def build_network(
     input_shape,
     n_outputs,
@@ -34,6 +18,7 @@ def build_network(
     kernel_size=9,
     conv_layers=1,
     recurrent="gru",
+    recurrent_units=32,
     bidirectional=False,
     seed=0,
 ):
@@ -45,7 +30,7 @@ def build_network(
     * ``"cnn1d"``: ``conv_layers`` blocks of ``Conv1D(filters, kernel_size)``
       and max pooling over a sequence ``(length, channels)`` (e.g. one-hot
       DNA), then global max pooling: a motif detector;
-    * ``"rnn"``: a GRU or LSTM (``recurrent``) of ``filters`` units over a
+    * ``"rnn"``: a GRU or LSTM (``recurrent``) of ``recurrent_units`` units over a
       sequence, optionally bidirectional, for longer context;
     * ``"cnn2d"``: ``conv_layers`` blocks of ``Conv2D(filters, kernel_size)``
       and 2x2 max pooling over an image ``(height, width, channels)``, then
@@ -78,13 +63,15 @@ def build_network(
     batch_normalization : bool, default=False
         Batch normalisation after each hidden layer.
     filters : int, default=32
-        Convolution filters, or recurrent units.
+        Convolution filters.
     kernel_size : int, default=9
         Width of the convolution kernels (square for images).
     conv_layers : int, default=1
         Number of convolution blocks.
     recurrent : {"gru", "lstm"}, default="gru"
         Recurrent cell of ``"rnn"``.
+    recurrent_units : int, default=32
+        Units of the recurrent cell.
     bidirectional : bool, default=False
         Whether the recurrent layer reads both directions.
     seed : int, default=0
@@ -127,7 +114,7 @@ def build_network(
     elif architecture == "rnn":
         cell = layers.GRU if recurrent == "gru" else layers.LSTM
         rnn = cell(
-            filters,
+            recurrent_units,
             kernel_initializer=init(),
             recurrent_initializer=keras.initializers.Orthogonal(seed=next(counter)),
             kernel_regularizer=regularizer,

@@ -1,7 +1,7 @@
 """Keras model <-> bytes through the public ``keras.saving`` API.
 
 Estimators pickle their fitted network as the bytes of a ``.keras`` archive
-(see ``_BaseKerasMLP.__getstate__``), so ``pickle``/``joblib`` work without
+(see ``_BaseKerasNet.__getstate__``), so ``pickle``/``joblib`` work without
 any patch of Keras classes.
 """
 
@@ -26,9 +26,9 @@ def model_to_bytes(model):
 
     Examples
     --------
-    >>> from skprecmed._network import build_mlp
+    >>> from skprecmed._network import build_network
     >>> from skprecmed._persistence import model_from_bytes, model_to_bytes
-    >>> model = build_mlp(3, 1, "sigmoid", seed=0)
+    >>> model = build_network((3,), 1, "sigmoid", seed=0)
     >>> model_from_bytes(model_to_bytes(model)).count_params() == model.count_params()
     True
     """

@@ -20,9 +20,9 @@ def plot_learning_curve(estimator, ax=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from skprecmed import KerasMLPClassifier, plot_learning_curve
+    >>> from skprecmed import KerasNetClassifier, plot_learning_curve
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = KerasMLPClassifier(epochs=5, early_stopping=True, random_state=0).fit(X, y)
+    >>> clf = KerasNetClassifier(epochs=5, early_stopping=True, random_state=0).fit(X, y)
     >>> [line.get_label() for line in plot_learning_curve(clf).get_lines()]
     ['training loss', 'validation loss']
     """

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from . import _docstrings
-from ._base import _BaseKerasMLP
+from ._base import _BaseKerasNet
 
 
 @_docstrings.fill(
@@ -14,7 +14,7 @@ from ._base import _BaseKerasMLP
     '        (``"mean_absolute_error"``, ``"huber"``, ...) may be named.',
     stratified="",
 )
-class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
+class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     """Keras dense-network regressor with the scikit-learn API.
 
     For a measurement: disease progression, a lab value, a drug response.
@@ -40,7 +40,7 @@ class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
 
     See Also
     --------
-    KerasMLPClassifier : The same network for a diagnosis.
+    KerasNetClassifier : The same network for a diagnosis.
     sklearn.neural_network.MLPRegressor : scikit-learn's own dense network.
 
     Examples
@@ -49,10 +49,10 @@ class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
     >>> from sklearn.datasets import load_diabetes
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from skprecmed import KerasMLPRegressor
+    >>> from skprecmed import KerasNetRegressor
     >>> X, y = load_diabetes(return_X_y=True)
     >>> reg = TransformedTargetRegressor(
-    ...     make_pipeline(StandardScaler(), KerasMLPRegressor(epochs=20, random_state=0)),
+    ...     make_pipeline(StandardScaler(), KerasNetRegressor(epochs=20, random_state=0)),
     ...     transformer=StandardScaler(),
     ... ).fit(X, y)
     >>> reg.predict(X[:3]).shape
@@ -64,7 +64,7 @@ class KerasMLPRegressor(RegressorMixin, _BaseKerasMLP):
     _y_numeric = True
     _multi_output = True
 
-    # hooks of _BaseKerasMLP.fit
+    # hooks of _BaseKerasNet.fit
     def _engine_class(self):
         from ._engine import RegressorEngine
 

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import _docstrings
-from ._base import _BaseKerasMLP
+from ._base import _BaseKerasNet
 
 try:
     from sksurv.base import SurvivalAnalysisMixin
@@ -16,7 +16,7 @@ try:
     from sksurv.util import check_array_survival
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError(
-        "KerasMLPSurvivalAnalysis needs scikit-survival: "
+        "KerasNetSurvivalAnalysis needs scikit-survival: "
         'pip install "skprecmed[survival]"'
     ) from exc
 
@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     "        Breslow's handling of tied times, computed within each batch.",
     stratified="",
 )
-class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
+class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
     """Deep Cox proportional-hazards model (DeepSurv) with the scikit-learn API.
 
     A dense network outputs a log-risk for each patient and is trained on the
@@ -79,12 +79,12 @@ class KerasMLPSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasMLP):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sksurv.datasets import load_whas500
-    >>> from skprecmed import KerasMLPSurvivalAnalysis
+    >>> from skprecmed import KerasNetSurvivalAnalysis
     >>> X, y = load_whas500()
     >>> X = X[["age", "bmi", "hr", "sysbp", "diasbp"]].to_numpy()
     >>> model = make_pipeline(
     ...     StandardScaler(),
-    ...     KerasMLPSurvivalAnalysis(epochs=20, batch_size=128, random_state=0),
+    ...     KerasNetSurvivalAnalysis(epochs=20, batch_size=128, random_state=0),
     ... ).fit(X, y)
     >>> bool(model.score(X, y) > 0.7)
     True

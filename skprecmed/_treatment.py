@@ -29,7 +29,7 @@ def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
     ----------
     estimator : fitted estimator or pipeline
         A classifier (risk = probability of ``outcome``) or a survival model
-        such as :class:`KerasMLPSurvivalAnalysis` (risk = ``predict``, the
+        such as :class:`KerasNetSurvivalAnalysis` (risk = ``predict``, the
         log-hazard ratio). Pipelines are fine: ``X`` is given as the
         pipeline takes it.
     X : DataFrame or array-like of shape (n_patients, n_features)

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.stats import rankdata
 from sksurv.util import Surv
 
-from skprecmed import KerasMLPClassifier, KerasMLPRegressor, KerasMLPSurvivalAnalysis
+from skprecmed import KerasNetClassifier, KerasNetRegressor, KerasNetSurvivalAnalysis
 
 FAST_PARAMS = {
     "hidden_layer_sizes": (16,),
@@ -41,8 +41,8 @@ def _as_survival_target(y):
     return Surv.from_arrays(event=np.ones(len(values), bool), time=rankdata(values))
 
 
-class SurvivalForGenericChecks(KerasMLPSurvivalAnalysis):
-    """KerasMLPSurvivalAnalysis as scikit-learn's generic checks can drive it.
+class SurvivalForGenericChecks(KerasNetSurvivalAnalysis):
+    """KerasNetSurvivalAnalysis as scikit-learn's generic checks can drive it.
 
     Those checks make class labels or real numbers as targets; like every
     scikit-survival estimator, ours needs a structured (event, time) target.
@@ -60,8 +60,8 @@ class SurvivalForGenericChecks(KerasMLPSurvivalAnalysis):
 
 
 ESTIMATORS = [
-    KerasMLPClassifier(**FAST_PARAMS),
-    KerasMLPRegressor(**FAST_PARAMS),
+    KerasNetClassifier(**FAST_PARAMS),
+    KerasNetRegressor(**FAST_PARAMS),
     SurvivalForGenericChecks(**FAST_PARAMS),
 ]
 
@@ -73,10 +73,10 @@ _MINIBATCH_SAMPLE_WEIGHT = (
     "row (scikit-learn marks SGDClassifier and the MLPs the same way)."
 )
 EXPECTED_FAILED_CHECKS = {
-    KerasMLPClassifier: {
+    KerasNetClassifier: {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
-    KerasMLPRegressor: {
+    KerasNetRegressor: {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
     SurvivalForGenericChecks: {

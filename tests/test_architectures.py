@@ -10,8 +10,8 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skprecmed import (
-    KerasMLPClassifier,
-    KerasMLPRegressor,
+    KerasNetClassifier,
+    KerasNetRegressor,
     SequenceEncoder,
     feature_attributions,
 )
@@ -36,10 +36,10 @@ def _motif_data(n=800, length=50, seed=0):
 
 
 def _cnn(**params):
-    base = dict(architecture="cnn1d", filters=16, kernel_size=8, hidden_layer_sizes=(8,),
+    base = dict(architecture="cnn1d", filters=16, recurrent_units=16, kernel_size=8, hidden_layer_sizes=(8,),
                 epochs=20, learning_rate_init=0.01, random_state=0)
     base.update(params)
-    return KerasMLPClassifier(**base)
+    return KerasNetClassifier(**base)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +83,11 @@ def test_grid_search_compares_architectures_and_joblib_round_trip():
     X, y, _ = _motif_data(n=400)
     pipe = make_pipeline(SequenceEncoder(), _cnn(epochs=10))
     grid = {
-        "kerasmlpclassifier__architecture": ["cnn1d", "rnn"],
-        "kerasmlpclassifier__filters": [8],
+        "kerasnetclassifier__architecture": ["cnn1d", "rnn"],
+        "kerasnetclassifier__filters": [8],
     }
     search = GridSearchCV(pipe, grid, cv=2, scoring="roc_auc").fit(X, y)
-    assert search.best_params_["kerasmlpclassifier__architecture"] == "cnn1d"
+    assert search.best_params_["kerasnetclassifier__architecture"] == "cnn1d"
     copy = pickle.loads(pickle.dumps(search.best_estimator_))
     np.testing.assert_array_equal(copy.predict_proba(X), search.predict_proba(X))
 
@@ -96,12 +96,12 @@ def test_grid_search_compares_architectures_and_joblib_round_trip():
 def test_recurrent_nets_train_on_sequences(recurrent, bidirectional):
     X, y, _ = _motif_data(n=200, length=20)
     encoded = SequenceEncoder().fit_transform(X)
-    clf = KerasMLPClassifier(architecture="rnn", recurrent=recurrent, bidirectional=bidirectional,
-                             filters=8, epochs=2, random_state=0).fit(encoded, y)
+    clf = KerasNetClassifier(architecture="rnn", recurrent=recurrent, bidirectional=bidirectional,
+                             recurrent_units=8, epochs=2, random_state=0).fit(encoded, y)
     kinds = [type(layer).__name__ for layer in clf.model_.layers]
     assert ("Bidirectional" in kinds) == bidirectional
     assert clf.predict_proba(encoded).shape == (200, 2)
-    again = KerasMLPClassifier(**clf.get_params()).fit(encoded, y)
+    again = KerasNetClassifier(**clf.get_params()).fit(encoded, y)
     np.testing.assert_array_equal(again.predict_proba(encoded), clf.predict_proba(encoded))
 
 
@@ -109,14 +109,14 @@ def test_image_cnn_on_digits():
     X, y = load_digits(return_X_y=True)
     images = X.reshape(-1, 8, 8) / 16.0
     X_tr, X_te, y_tr, y_te = train_test_split(images, y, random_state=0)
-    clf = KerasMLPClassifier(architecture="cnn2d", filters=16, kernel_size=3, conv_layers=2,
+    clf = KerasNetClassifier(architecture="cnn2d", filters=16, kernel_size=3, conv_layers=2,
                              hidden_layer_sizes=(32,), epochs=40, learning_rate_init=0.01,
                              random_state=0).fit(X_tr, y_tr)
     assert clf.score(X_te, y_te) > 0.9
     assert clf._input_shape == (8, 8, 1)
     with pytest.raises(ValueError, match=r"samples of shape \(8, 4, 1\).*shape \(8, 8, 1\)"):
         clf.predict(np.zeros((2, 8, 4)))
-    with pytest.raises(ValueError, match="X has 4 features, but KerasMLPClassifier is expecting 8"):
+    with pytest.raises(ValueError, match="X has 4 features, but KerasNetClassifier is expecting 8"):
         clf.predict(np.zeros((2, 4, 8)))
 
 
@@ -124,7 +124,7 @@ def test_regressor_with_a_cnn():
     X, _, _ = _motif_data(n=300, length=30)
     encoded = SequenceEncoder().fit_transform(X)
     gc_content = encoded[:, :, 1:3].sum(axis=(1, 2)) / 30
-    reg = KerasMLPRegressor(architecture="cnn1d", filters=8, kernel_size=3, epochs=30,
+    reg = KerasNetRegressor(architecture="cnn1d", filters=8, kernel_size=3, epochs=30,
                             learning_rate_init=0.01, random_state=0).fit(encoded, gc_content)
     assert np.corrcoef(reg.predict(encoded), gc_content)[0, 1] > 0.8
 
@@ -140,4 +140,4 @@ def test_regressor_with_a_cnn():
 )
 def test_each_architecture_takes_only_its_input_shape(architecture, X, message):
     with pytest.raises(ValueError, match=message):
-        KerasMLPClassifier(architecture=architecture).fit(X, np.arange(4) % 2)
+        KerasNetClassifier(architecture=architecture).fit(X, np.arange(4) % 2)

@@ -1,10 +1,10 @@
-"""KerasMLPClassifier: the network it builds, its targets, inputs and weights."""
+"""KerasNetClassifier: the network it builds, its targets, inputs and weights."""
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
@@ -15,7 +15,7 @@ def _dense_layers(model):
 
 def test_default_network_is_the_classic_one(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(random_state=0).fit(X, y)
+    clf = KerasNetClassifier(random_state=0).fit(X, y)
     hidden, output = _dense_layers(clf.model_)
     assert (hidden.units, hidden.activation.__name__) == (32, "relu")
     assert (output.units, output.activation.__name__) == (1, "sigmoid")
@@ -30,7 +30,7 @@ def test_default_network_is_the_classic_one(cancer):
 
 def test_hyperparameters_reach_the_network(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(
+    clf = KerasNetClassifier(
         hidden_layer_sizes=(8, 4),
         activation="tanh",
         dropout=0.25,
@@ -56,7 +56,7 @@ def test_hyperparameters_reach_the_network(cancer):
 def test_multiclass_uses_softmax_and_string_labels_survive(blobs3):
     X, y = blobs3
     labels = np.array(["luminal", "basal", "her2"])[y]
-    clf = KerasMLPClassifier(**fast(epochs=30, learning_rate_init=0.05)).fit(X, labels)
+    clf = KerasNetClassifier(**fast(epochs=30, learning_rate_init=0.05)).fit(X, labels)
     assert list(clf.classes_) == ["basal", "her2", "luminal"]
     output = _dense_layers(clf.model_)[-1]
     assert (output.units, output.activation.__name__) == (3, "softmax")
@@ -69,7 +69,7 @@ def test_multiclass_uses_softmax_and_string_labels_survive(blobs3):
 
 def test_integer_labels_are_returned_unchanged(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast()).fit(X, y * 3 + 1)
+    clf = KerasNetClassifier(**fast()).fit(X, y * 3 + 1)
     assert clf.classes_.tolist() == [1, 4]
     assert set(np.unique(clf.predict(X))) <= {1, 4}
 
@@ -80,7 +80,7 @@ def test_dataframe_input_records_feature_names(cancer_raw):
 
     data = load_breast_cancer(as_frame=True)
     X = (data.data - data.data.mean()) / data.data.std()
-    clf = KerasMLPClassifier(**fast()).fit(X, data.target)
+    clf = KerasNetClassifier(**fast()).fit(X, data.target)
     assert list(clf.feature_names_in_) == list(data.data.columns)
     reordered = X.rename(columns=dict(zip(X.columns, X.columns[::-1])))
     assert not np.array_equal(clf.feature_names_in_, reordered.columns)
@@ -98,8 +98,8 @@ def test_float32_float64_and_readonly_memmap(cancer, dtype, tmp_path):
     np.save(path, X.astype(dtype))
     X_mm = np.load(path, mmap_mode="r")
     assert not X_mm.flags.writeable
-    clf = KerasMLPClassifier(**fast()).fit(X_mm, y)
-    reference = KerasMLPClassifier(**fast()).fit(X.astype(dtype), y)
+    clf = KerasNetClassifier(**fast()).fit(X_mm, y)
+    reference = KerasNetClassifier(**fast()).fit(X.astype(dtype), y)
     np.testing.assert_array_equal(clf.predict_proba(X_mm), reference.predict_proba(X.astype(dtype)))
 
 
@@ -113,8 +113,8 @@ def test_class_weight_balanced_finds_more_of_a_rare_disease(cancer):
     # two weakly informative measurements: the classes overlap
     X, y = X[keep][:, [1, 9]], y[keep]
     params = fast(hidden_layer_sizes=(), epochs=20, learning_rate_init=0.01)
-    plain = KerasMLPClassifier(**params).fit(X, y)
-    balanced = KerasMLPClassifier(class_weight="balanced", **params).fit(X, y)
+    plain = KerasNetClassifier(**params).fit(X, y)
+    balanced = KerasNetClassifier(class_weight="balanced", **params).fit(X, y)
     rare = y == 0
     found_plain = (plain.predict(X[rare]) == 0).mean()
     found_balanced = (balanced.predict(X[rare]) == 0).mean()
@@ -124,22 +124,22 @@ def test_class_weight_balanced_finds_more_of_a_rare_disease(cancer):
 def test_class_weight_dict_matches_equivalent_sample_weight(tiny):
     X, y = tiny
     params = fast(shuffle=False)
-    by_class = KerasMLPClassifier(class_weight={0: 1.0, 1: 3.0}, **params).fit(X, y)
-    by_sample = KerasMLPClassifier(**params).fit(X, y, sample_weight=np.where(y, 3.0, 1.0))
+    by_class = KerasNetClassifier(class_weight={0: 1.0, 1: 3.0}, **params).fit(X, y)
+    by_sample = KerasNetClassifier(**params).fit(X, y, sample_weight=np.where(y, 3.0, 1.0))
     np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X), rtol=1e-6)
 
 
 def test_sample_weight_changes_the_fit(tiny):
     X, y = tiny
     weights = np.where(y == 1, 10.0, 0.1)
-    plain = KerasMLPClassifier(**fast()).fit(X, y)
-    weighted = KerasMLPClassifier(**fast()).fit(X, y, sample_weight=weights)
+    plain = KerasNetClassifier(**fast()).fit(X, y)
+    weighted = KerasNetClassifier(**fast()).fit(X, y, sample_weight=weights)
     assert weighted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
 def test_early_stopping_holds_out_data_and_stops(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(
+    clf = KerasNetClassifier(
         **fast(epochs=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.05)
     ).fit(X, y)
     assert "val_loss" in clf.history_
@@ -151,7 +151,7 @@ def test_early_stopping_holds_out_data_and_stops(cancer):
 
 def test_metrics_are_recorded_in_history(tiny):
     X, y = tiny
-    clf = KerasMLPClassifier(**fast(metrics=["accuracy"])).fit(X, y)
+    clf = KerasNetClassifier(**fast(metrics=["accuracy"])).fit(X, y)
     assert len(clf.history_["accuracy"]) == 5
 
 
@@ -173,7 +173,7 @@ def test_custom_build_function_gets_meta_compile_kwargs_and_model_kwargs(cancer)
         model.compile(**compile_kwargs)
         return model
 
-    clf = KerasMLPClassifier(model=build, model_kwargs={"units": 5}, **fast()).fit(X, y)
+    clf = KerasNetClassifier(model=build, model_kwargs={"units": 5}, **fast()).fit(X, y)
     assert seen["units"] == 5 and seen["meta"]["n_classes_"] == 2
     assert _dense_layers(clf.model_)[0].units == 5
     assert clf.score(X, y) > 0.85
@@ -190,7 +190,7 @@ def test_user_keras_model_is_copied_never_trained_in_place(cancer):
         [keras.Input((30,)), keras.layers.Dense(4), keras.layers.Dense(1, activation="sigmoid")]
     )
     before = [w.copy() for w in user_model.get_weights()]
-    clf = KerasMLPClassifier(model=user_model, **fast()).fit(X, y)
+    clf = KerasNetClassifier(model=user_model, **fast()).fit(X, y)
     assert clf.model_ is not user_model
     for w0, w1 in zip(before, user_model.get_weights()):
         np.testing.assert_array_equal(w0, w1)
@@ -202,7 +202,7 @@ def test_optimizer_instance_is_copied(tiny):
 
     X, y = tiny
     optimizer = keras.optimizers.RMSprop(learning_rate=0.01)
-    clf = KerasMLPClassifier(**fast(optimizer=optimizer, learning_rate_init=None))
+    clf = KerasNetClassifier(**fast(optimizer=optimizer, learning_rate_init=None))
     clf.fit(X, y)
     assert int(optimizer.iterations) == 0
     assert type(clf.model_.optimizer).__name__ == "RMSprop"
@@ -212,11 +212,11 @@ def test_optimizer_instance_is_copied(tiny):
 
 
 def test_every_hyperparameter_is_tunable():
-    names = set(KerasMLPClassifier().get_params())
+    names = set(KerasNetClassifier().get_params())
     assert {
         "hidden_layer_sizes", "activation", "dropout", "alpha", "batch_normalization",
         "optimizer", "learning_rate_init", "epochs", "batch_size", "early_stopping",
         "validation_fraction", "n_iter_no_change", "class_weight", "random_state",
         "verbose", "model", "model_kwargs",
     } <= names
-    assert "KerasMLPClassifier(epochs=3)" == repr(KerasMLPClassifier(epochs=3))
+    assert "KerasNetClassifier(epochs=3)" == repr(KerasNetClassifier(epochs=3))

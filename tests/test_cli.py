@@ -73,7 +73,7 @@ def test_train_predict_evaluate_info_round_trip(cancer_csv, cancer_model):
     assert "calibration (positive class 'malignant'" in out.stdout
 
     out = run("info", cancer_model)
-    assert '"estimator": "KerasMLPClassifier"' in out.stdout
+    assert '"estimator": "KerasNetClassifier"' in out.stdout
     assert '"classes": [\n    "benign",\n    "malignant"\n  ]' in out.stdout
 
 

@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
@@ -16,10 +16,10 @@ from ._instances import fast
 def test_grid_search_on_a_local_dask_cluster_matches_one_process(cancer_raw):
     distributed = pytest.importorskip("distributed")
     X, y = cancer_raw
-    pipe = make_pipeline(StandardScaler(), KerasMLPClassifier(**fast(epochs=3)))
+    pipe = make_pipeline(StandardScaler(), KerasNetClassifier(**fast(epochs=3)))
     grid = {
-        "kerasmlpclassifier__hidden_layer_sizes": [(4,), (16,)],
-        "kerasmlpclassifier__learning_rate_init": [1e-3, 1e-2],
+        "kerasnetclassifier__hidden_layer_sizes": [(4,), (16,)],
+        "kerasnetclassifier__learning_rate_init": [1e-3, 1e-2],
     }
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     local = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=1).fit(X, y)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
@@ -29,10 +29,10 @@ def _global_state():
 def test_same_seed_gives_bit_identical_probabilities(cancer):
     X, y = cancer
     params = fast(dropout=0.2, early_stopping=True, epochs=8)
-    first = KerasMLPClassifier(**params).fit(X, y).predict_proba(X)
-    second = KerasMLPClassifier(**params).fit(X, y).predict_proba(X)
+    first = KerasNetClassifier(**params).fit(X, y).predict_proba(X)
+    second = KerasNetClassifier(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
-    other = KerasMLPClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
+    other = KerasNetClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
     assert not np.array_equal(first, other)
 
 
@@ -40,9 +40,9 @@ def test_seeded_fit_leaves_global_random_state_untouched(cancer):
     import tensorflow as tf
 
     X, y = cancer
-    KerasMLPClassifier(**fast()).fit(X[:50], y[:50])  # TensorFlow is imported
+    KerasNetClassifier(**fast()).fit(X[:50], y[:50])  # TensorFlow is imported
     before = _global_state()
-    KerasMLPClassifier(**fast(dropout=0.1)).fit(X, y)
+    KerasNetClassifier(**fast(dropout=0.1)).fit(X, y)
     after = _global_state()
     assert after["python"] == before["python"]
     np.testing.assert_array_equal(after["numpy"][1], before["numpy"][1])
@@ -57,25 +57,25 @@ def test_seeded_fit_leaves_global_random_state_untouched(cancer):
 def test_random_state_instance_is_used_not_collapsed_to_zero(tiny):
     X, y = tiny
     probas = [
-        KerasMLPClassifier(**fast(random_state=np.random.RandomState(seed)))
+        KerasNetClassifier(**fast(random_state=np.random.RandomState(seed)))
         .fit(X, y)
         .predict_proba(X)
         for seed in (1, 2)
     ]
     assert not np.array_equal(*probas)
-    again = KerasMLPClassifier(**fast(random_state=np.random.RandomState(1))).fit(X, y)
+    again = KerasNetClassifier(**fast(random_state=np.random.RandomState(1))).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), probas[0])
 
 
 def test_refit_of_a_clone_reproduces(tiny):
     X, y = tiny
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), clf.predict_proba(X))
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_shuffle_is_seeded(tiny, shuffle):
     X, y = tiny
-    a = KerasMLPClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
-    b = KerasMLPClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
+    a = KerasNetClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
+    b = KerasNetClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))

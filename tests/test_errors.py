@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
@@ -15,7 +15,7 @@ from ._instances import fast
 def fitted():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
-    return KerasMLPClassifier(**fast()).fit(X, (X[:, 0] > 0).astype(int))
+    return KerasNetClassifier(**fast()).fit(X, (X[:, 0] > 0).astype(int))
 
 
 def _xy():
@@ -35,7 +35,7 @@ def test_nan_or_inf_without_imputer(bad, message):
     X, y = _xy()
     X[3, 1] = bad
     with pytest.raises(ValueError, match=message):
-        KerasMLPClassifier(**fast()).fit(X, y)
+        KerasNetClassifier(**fast()).fit(X, y)
 
 
 def test_nan_at_predict(fitted):
@@ -46,19 +46,19 @@ def test_nan_at_predict(fitted):
 
 
 def test_wrong_number_of_features_at_predict(fitted):
-    with pytest.raises(ValueError, match="X has 4 features, but KerasMLPClassifier is expecting 3"):
+    with pytest.raises(ValueError, match="X has 4 features, but KerasNetClassifier is expecting 3"):
         fitted.predict(np.zeros((2, 4)))
 
 
 def test_empty_X():
     with pytest.raises(ValueError, match="0 sample"):
-        KerasMLPClassifier().fit(np.zeros((0, 3)), np.zeros(0))
+        KerasNetClassifier().fit(np.zeros((0, 3)), np.zeros(0))
 
 
 def test_single_class():
     X, _ = _xy()
     with pytest.raises(ValueError, match="at least 2 classes.*only one class: 'sick'"):
-        KerasMLPClassifier().fit(X, np.full(40, "sick"))
+        KerasNetClassifier().fit(X, np.full(40, "sick"))
 
 
 def test_nan_in_y():
@@ -66,25 +66,25 @@ def test_nan_in_y():
     y = y.astype(float)
     y[5] = np.nan
     with pytest.raises(ValueError, match="Input y contains NaN"):
-        KerasMLPClassifier().fit(X, y)
+        KerasNetClassifier().fit(X, y)
 
 
 def test_continuous_y_is_not_a_class_label():
     X, _ = _xy()
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        KerasMLPClassifier().fit(X, X[:, 0])
+        KerasNetClassifier().fit(X, X[:, 0])
 
 
 def test_sparse_X():
     X, y = _xy()
     with pytest.raises(TypeError, match="Sparse data was passed.*dense data is required"):
-        KerasMLPClassifier().fit(sp.csr_matrix(X), y)
+        KerasNetClassifier().fit(sp.csr_matrix(X), y)
 
 
 def test_three_dimensional_X_for_the_dense_net():
     X, y = _xy()
     with pytest.raises(ValueError, match="Found array with dim 3.*<= 2"):
-        KerasMLPClassifier().fit(X.reshape(40, 3, 1), y)
+        KerasNetClassifier().fit(X.reshape(40, 3, 1), y)
 
 
 @pytest.mark.parametrize(
@@ -100,13 +100,13 @@ def test_three_dimensional_X_for_the_dense_net():
 def test_bad_hyperparameters(params, message):
     X, y = _xy()
     with pytest.raises(ValueError, match=message):
-        KerasMLPClassifier(**params).fit(X, y)
+        KerasNetClassifier(**params).fit(X, y)
 
 
 def test_all_zero_sample_weight():
     X, y = _xy()
     with pytest.raises(ValueError, match="(non-zero|zero for every sample)"):
-        KerasMLPClassifier().fit(X, y, sample_weight=np.zeros(40))
+        KerasNetClassifier().fit(X, y, sample_weight=np.zeros(40))
 
 
 def test_nothing_passed_is_mutated():
@@ -126,7 +126,7 @@ def test_nothing_passed_is_mutated():
         return net
 
     originals = copy.deepcopy((X32, y, sample_weight, class_weight, model_kwargs))
-    clf = KerasMLPClassifier(
+    clf = KerasNetClassifier(
         **fast(class_weight=class_weight, model=build, model_kwargs=model_kwargs, early_stopping=True)
     )
     params = copy.deepcopy({k: v for k, v in clf.get_params().items() if k != "model"})

@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 from skprecmed._inference import ATOL, make_plan
 
 from ._instances import fast
@@ -39,7 +39,7 @@ def _assert_fast_path_matches_keras(clf, X):
 )
 def test_fast_path_matches_keras(cancer, params):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast(**params)).fit(X, y)
+    clf = KerasNetClassifier(**fast(**params)).fit(X, y)
     _assert_fast_path_matches_keras(clf, X)
     _assert_fast_path_matches_keras(clf, X[:1])  # one patient
 
@@ -50,13 +50,13 @@ def test_fast_path_matches_keras(cancer, params):
 )
 def test_fast_path_activations(tiny, activation):
     X, y = tiny
-    clf = KerasMLPClassifier(**fast(activation=activation)).fit(X, y)
+    clf = KerasNetClassifier(**fast(activation=activation)).fit(X, y)
     _assert_fast_path_matches_keras(clf, X * 3)  # beyond the training range too
 
 
 def test_fast_path_multiclass_softmax(blobs3):
     X, y = blobs3
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     _assert_fast_path_matches_keras(clf, X)
 
 
@@ -72,7 +72,7 @@ def test_user_sequential_chain_gets_a_plan(cancer):
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
-    clf = KerasMLPClassifier(model=net, **fast()).fit(X, y)
+    clf = KerasNetClassifier(model=net, **fast()).fit(X, y)
     _assert_fast_path_matches_keras(clf, X)
 
 
@@ -92,7 +92,7 @@ def test_unsupported_network_falls_back_to_keras(cancer):
         model.compile(**compile_kwargs)
         return model
 
-    clf = KerasMLPClassifier(model=build, **fast()).fit(X, y)
+    clf = KerasNetClassifier(model=build, **fast()).fit(X, y)
     assert clf._inference_plan is None
     raw = _keras_outputs(clf, X)
     np.testing.assert_allclose(clf.predict_proba(X)[:, 1], raw[:, 0], atol=1e-6)
@@ -102,7 +102,7 @@ def test_unknown_activation_gets_no_plan(tiny):
     import keras
 
     X, y = tiny
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     clf.model_.get_layer("hidden_0").activation = keras.activations.hard_silu
     assert make_plan(clf.model_, 3, probe=X) is None
 
@@ -111,7 +111,7 @@ def test_a_plan_that_disagrees_with_its_model_is_rejected(tiny, monkeypatch):
     from skprecmed import _inference
 
     X, y = tiny
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     assert make_plan(clf.model_, 3, probe=X) is not None
     # a wrong NumPy relu: the numerical check against Keras must catch it
     monkeypatch.setitem(_inference._ACTIVATIONS, "relu", np.abs)
@@ -121,7 +121,7 @@ def test_a_plan_that_disagrees_with_its_model_is_rejected(tiny, monkeypatch):
 
 def test_pickled_model_is_loaded_lazily(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     copy = pickle.loads(pickle.dumps(clf))
     assert "model_" not in vars(copy)
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
@@ -136,7 +136,7 @@ def test_pickled_model_is_loaded_lazily(cancer):
 @pytest.mark.slow
 def test_reloaded_dense_net_scores_without_tensorflow(cancer, tmp_path):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     joblib.dump(clf, tmp_path / "m.joblib")
     np.save(tmp_path / "X.npy", X)
     script = textwrap.dedent(

@@ -13,8 +13,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skprecmed import KerasMLPClassifier, load_model, read_metadata, save_model
-from skprecmed._model_file import ModelVersionWarning
+from skprecmed import KerasNetClassifier, load_model, read_metadata, save_model
+from skprecmed import ModelVersionWarning
 
 from ._instances import fast
 
@@ -22,7 +22,7 @@ from ._instances import fast
 @pytest.fixture(scope="module")
 def fitted(cancer_raw):
     X, y = cancer_raw
-    return make_pipeline(SimpleImputer(), StandardScaler(), KerasMLPClassifier(**fast())).fit(X, y)
+    return make_pipeline(SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast())).fit(X, y)
 
 
 def _rewrite(path, target, metadata=None, payload=None):
@@ -58,11 +58,11 @@ def test_metadata_describes_the_model(cancer_raw, tmp_path):
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer(as_frame=True)
-    model = make_pipeline(StandardScaler(), KerasMLPClassifier(**fast())).fit(data.data, data.target)
+    model = make_pipeline(StandardScaler(), KerasNetClassifier(**fast())).fit(data.data, data.target)
     save_model(model, tmp_path / "m.skprecmed", X=data.data)
     meta = read_metadata(tmp_path / "m.skprecmed")
-    assert meta["estimator"] == "KerasMLPClassifier"
-    assert meta["steps"] == [["standardscaler", "StandardScaler"], ["kerasmlpclassifier", "KerasMLPClassifier"]]
+    assert meta["estimator"] == "KerasNetClassifier"
+    assert meta["steps"] == [["standardscaler", "StandardScaler"], ["kerasnetclassifier", "KerasNetClassifier"]]
     assert meta["feature_names"] == list(data.data.columns)
     assert meta["feature_dtypes"]["mean radius"] == "float64"
     assert meta["classes"] == [0, 1]
@@ -91,7 +91,7 @@ def test_untrusted_types_are_refused(cancer_raw, tmp_path):
     X, y = cancer_raw
     # a function skops does not trust by default: loaded only with consent
     model = make_pipeline(FunctionTransformer(np.linalg.norm, kw_args={"axis": 1, "keepdims": True}),
-                          KerasMLPClassifier(**fast())).fit(X, y)
+                          KerasNetClassifier(**fast())).fit(X, y)
     save_model(model, tmp_path / "ok.skprecmed")
     with pytest.raises(ValueError, match=r"not trusted: \['numpy.linalg.norm'\]"):
         load_model(tmp_path / "ok.skprecmed")

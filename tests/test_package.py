@@ -18,9 +18,9 @@ def _run(code):
 
 def test_public_api():
     assert skprecmed.__all__ == [
-        "KerasMLPClassifier",
-        "KerasMLPRegressor",
-        "KerasMLPSurvivalAnalysis",
+        "KerasNetClassifier",
+        "KerasNetRegressor",
+        "KerasNetSurvivalAnalysis",
         "recommend_treatment",
         "save_model",
         "load_model",
@@ -39,7 +39,7 @@ def test_import_and_estimator_construction_do_not_import_tensorflow():
         import sys
         import skprecmed
         from sklearn.model_selection import ParameterGrid
-        clf = skprecmed.KerasMLPClassifier(hidden_layer_sizes=(8,))
+        clf = skprecmed.KerasNetClassifier(hidden_layer_sizes=(8,))
         grid = list(ParameterGrid({"epochs": [1, 2]}))
         print(sorted(m for m in ("tensorflow", "keras", "scikeras") if m in sys.modules))
         """
@@ -51,11 +51,11 @@ def test_training_prints_nothing_on_stderr():
     out = _run(
         """
         import numpy as np
-        from skprecmed import KerasMLPClassifier
+        from skprecmed import KerasNetClassifier
         X = np.random.RandomState(0).normal(size=(60, 4))
         y = (X[:, 0] > 0).astype(int)
         for seed in range(7):  # many models: no retracing warnings either
-            clf = KerasMLPClassifier(epochs=2, random_state=seed).fit(X, y)
+            clf = KerasNetClassifier(epochs=2, random_state=seed).fit(X, y)
             clf.predict_proba(X[: seed + 1])
         print(clf.score(X, y) > 0.5)
         """
@@ -70,8 +70,8 @@ def test_import_is_lazy_until_an_estimator_is_used():
         import sys
         import skprecmed
         before = "sklearn" in sys.modules
-        skprecmed.KerasMLPClassifier
-        print(before, "sklearn" in sys.modules, "KerasMLPClassifier" in dir(skprecmed))
+        skprecmed.KerasNetClassifier
+        print(before, "sklearn" in sys.modules, "KerasNetClassifier" in dir(skprecmed))
         """
     )
     assert out.stdout.split() == ["False", "True", "True"]

@@ -14,7 +14,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
@@ -23,7 +23,7 @@ from ._instances import fast
 def test_joblib_pipeline_reloads_in_a_fresh_process(cancer_raw, tmp_path):
     X, y = cancer_raw
     pipe = make_pipeline(
-        SimpleImputer(), StandardScaler(), KerasMLPClassifier(**fast(epochs=3))
+        SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast(epochs=3))
     ).fit(X, y)
     expected = pipe.predict_proba(X)
     joblib.dump(pipe, tmp_path / "model.joblib")
@@ -42,7 +42,7 @@ def test_joblib_pipeline_reloads_in_a_fresh_process(cancer_raw, tmp_path):
 
 def test_pickle_round_trip_keeps_everything(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast(metrics=["accuracy"])).fit(X, y)
+    clf = KerasNetClassifier(**fast(metrics=["accuracy"])).fit(X, y)
     copy = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
     assert copy.history_ == clf.history_
@@ -55,7 +55,7 @@ def test_pickle_round_trip_keeps_everything(cancer):
 
 def test_unfitted_estimator_pickles_and_raises_not_fitted(tiny):
     X, _ = tiny
-    copy = pickle.loads(pickle.dumps(KerasMLPClassifier(epochs=3)))
+    copy = pickle.loads(pickle.dumps(KerasNetClassifier(epochs=3)))
     assert copy.epochs == 3
     with pytest.raises(NotFittedError):
         copy.predict(X)
@@ -63,7 +63,7 @@ def test_unfitted_estimator_pickles_and_raises_not_fitted(tiny):
 
 def test_clone_of_fitted_and_unfitted(tiny):
     X, y = tiny
-    unfitted = KerasMLPClassifier(**fast(hidden_layer_sizes=(4, 2)))
+    unfitted = KerasNetClassifier(**fast(hidden_layer_sizes=(4, 2)))
     fitted = clone(unfitted).fit(X, y)
     for original in (unfitted, fitted):
         copy = clone(original)
@@ -77,7 +77,7 @@ def test_clone_with_a_keras_model_parameter(tiny):
 
     X, y = tiny
     net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
-    clf = KerasMLPClassifier(model=net, **fast())
+    clf = KerasNetClassifier(model=net, **fast())
     copy = clone(clf)
     assert copy.model is not net
     assert copy.fit(X, y).predict(X).shape == (40,)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skprecmed import KerasMLPClassifier, plot_learning_curve
+from skprecmed import KerasNetClassifier, plot_learning_curve
 
 from ._instances import fast
 
@@ -18,7 +18,7 @@ def test_learning_curve_draws_history(tiny):
     X, y = tiny
     X = np.vstack([X] * 5)
     y = np.concatenate([y] * 5)
-    pipe = make_pipeline(StandardScaler(), KerasMLPClassifier(**fast(early_stopping=True))).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), KerasNetClassifier(**fast(early_stopping=True))).fit(X, y)
     ax = plot_learning_curve(pipe)
     train, val = ax.get_lines()
     history = pipe[-1].history_
@@ -29,4 +29,4 @@ def test_learning_curve_draws_history(tiny):
 
 def test_unfitted_estimator_has_no_curve():
     with pytest.raises(ValueError, match="has no history_"):
-        plot_learning_curve(KerasMLPClassifier())
+        plot_learning_curve(KerasNetClassifier())

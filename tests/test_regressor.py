@@ -1,4 +1,4 @@
-"""KerasMLPRegressor on disease progression (sklearn's diabetes data)."""
+"""KerasNetRegressor on disease progression (sklearn's diabetes data)."""
 
 import subprocess
 import sys
@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from skprecmed import KerasMLPRegressor
+from skprecmed import KerasNetRegressor
 
 from ._instances import fast
 
@@ -28,13 +28,13 @@ def diabetes():
 
 def _model(**params):
     return TransformedTargetRegressor(
-        make_pipeline(StandardScaler(), KerasMLPRegressor(**fast(**params))),
+        make_pipeline(StandardScaler(), KerasNetRegressor(**fast(**params))),
         transformer=StandardScaler(),
     )
 
 
 def test_is_a_multi_output_regressor():
-    reg = KerasMLPRegressor()
+    reg = KerasNetRegressor()
     assert is_regressor(reg)
     assert get_tags(reg).estimator_type == "regressor"
     assert get_tags(reg).target_tags.multi_output
@@ -42,7 +42,7 @@ def test_is_a_multi_output_regressor():
 
 def test_linear_output_and_mean_squared_error(diabetes):
     X, y = diabetes
-    reg = KerasMLPRegressor(**fast()).fit(StandardScaler().fit_transform(X), y / 100)
+    reg = KerasNetRegressor(**fast()).fit(StandardScaler().fit_transform(X), y / 100)
     output = reg.model_.get_layer("output")
     assert (output.units, output.activation.__name__) == (1, "linear")
     assert reg.model_.loss.__name__ == "mean_squared_error"
@@ -52,7 +52,7 @@ def test_linear_output_and_mean_squared_error(diabetes):
 
 def test_other_keras_losses(diabetes):
     X, y = diabetes
-    reg = KerasMLPRegressor(**fast(loss="mean_absolute_error")).fit(X, y / 100)
+    reg = KerasNetRegressor(**fast(loss="mean_absolute_error")).fit(X, y / 100)
     assert reg.model_.loss.__name__ == "mean_absolute_error"
 
 
@@ -60,7 +60,7 @@ def test_multi_output(diabetes):
     X, y = diabetes
     X = StandardScaler().fit_transform(X)
     Y = np.column_stack([y, X[:, 2] * 2]) / np.array([100.0, 1.0])
-    reg = KerasMLPRegressor(**fast(epochs=30)).fit(X, Y)
+    reg = KerasNetRegressor(**fast(epochs=30)).fit(X, Y)
     assert reg.n_outputs_ == 2 and reg.model_.get_layer("output").units == 2
     pred = reg.predict(X)
     assert pred.shape == (442, 2)
@@ -81,7 +81,7 @@ def test_cross_validated_r2_and_mae_on_diabetes(diabetes):
 @pytest.mark.slow
 def test_grid_search_same_result_with_one_or_two_jobs(diabetes):
     X, y = diabetes
-    grid = {"regressor__kerasmlpregressor__hidden_layer_sizes": [(4,), (16,)]}
+    grid = {"regressor__kerasnetregressor__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
     searches = [
         GridSearchCV(_model(epochs=10), grid, scoring="r2", cv=cv, n_jobs=n).fit(X, y)
@@ -120,4 +120,4 @@ def test_same_seed_same_predictions(diabetes):
 def test_string_target_is_rejected(diabetes):
     X, _ = diabetes
     with pytest.raises(ValueError, match="could not convert|numeric"):
-        KerasMLPRegressor().fit(X, np.array(["high", "low"] * 221))
+        KerasNetRegressor().fit(X, np.array(["high", "low"] * 221))

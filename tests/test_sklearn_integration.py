@@ -1,4 +1,4 @@
-"""KerasMLPClassifier inside scikit-learn's own meta-estimators and tools."""
+"""KerasNetClassifier inside scikit-learn's own meta-estimators and tools."""
 
 import numpy as np
 import pytest
@@ -18,13 +18,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from skprecmed import KerasMLPClassifier
+from skprecmed import KerasNetClassifier
 
 from ._instances import fast
 
 
 def test_is_a_classifier_with_classifier_tags():
-    clf = KerasMLPClassifier()
+    clf = KerasNetClassifier()
     assert is_classifier(clf)
     tags = get_tags(clf)
     assert tags.estimator_type == "classifier"
@@ -35,7 +35,7 @@ def test_is_a_classifier_with_classifier_tags():
 def test_cross_val_roc_auc_is_a_number(cancer):
     X, y = cancer
     scores = cross_val_score(
-        KerasMLPClassifier(**fast()), X, y, scoring="roc_auc", cv=3, error_score="raise"
+        KerasNetClassifier(**fast()), X, y, scoring="roc_auc", cv=3, error_score="raise"
     )
     assert not np.isnan(scores).any()
     assert scores.min() > 0.95
@@ -43,7 +43,7 @@ def test_cross_val_roc_auc_is_a_number(cancer):
 
 def test_calibrated_classifier(cancer):
     X, y = cancer
-    calibrated = CalibratedClassifierCV(KerasMLPClassifier(**fast()), cv=3).fit(X, y)
+    calibrated = CalibratedClassifierCV(KerasNetClassifier(**fast()), cv=3).fit(X, y)
     assert len(calibrated.calibrated_classifiers_) == 3
     proba = calibrated.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1)
@@ -53,7 +53,7 @@ def test_calibrated_classifier(cancer):
 def test_tuned_threshold_classifier(cancer):
     X, y = cancer
     tuned = TunedThresholdClassifierCV(
-        KerasMLPClassifier(**fast()), scoring="balanced_accuracy", cv=3
+        KerasNetClassifier(**fast()), scoring="balanced_accuracy", cv=3
     ).fit(X, y)
     assert 0 < tuned.best_threshold_ < 1
     assert tuned.score(X, y) > 0.9
@@ -61,7 +61,7 @@ def test_tuned_threshold_classifier(cancer):
 
 def test_stacking_and_soft_voting(cancer):
     X, y = cancer
-    members = [("net", KerasMLPClassifier(**fast())), ("nb", GaussianNB())]
+    members = [("net", KerasNetClassifier(**fast())), ("nb", GaussianNB())]
     stack = StackingClassifier(members, cv=3).fit(X, y)
     assert stack.score(X, y) > 0.9
     vote = VotingClassifier(members, voting="soft").fit(X, y)
@@ -73,7 +73,7 @@ def test_stacking_and_soft_voting(cancer):
 
 def test_permutation_importance_finds_informative_features(cancer):
     X, y = cancer
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     result = permutation_importance(
         clf, X, y, scoring="roc_auc", n_repeats=3, random_state=0
     )
@@ -87,7 +87,7 @@ def test_roc_curve_display(cancer):
     from sklearn.metrics import RocCurveDisplay, roc_auc_score
 
     X, y = cancer
-    clf = KerasMLPClassifier(**fast()).fit(X, y)
+    clf = KerasNetClassifier(**fast()).fit(X, y)
     display = RocCurveDisplay.from_estimator(clf, X, y)
     assert display.roc_auc == pytest.approx(roc_auc_score(y, clf.predict_proba(X)[:, 1]))
 
@@ -102,7 +102,7 @@ def test_grid_search_pipeline_same_result_with_one_or_two_jobs(cancer_raw):
         [
             ("impute", SimpleImputer()),
             ("scale", StandardScaler()),
-            ("net", KerasMLPClassifier(**fast(epochs=3))),
+            ("net", KerasNetClassifier(**fast(epochs=3))),
         ]
     )
     grid = {"net__hidden_layer_sizes": [(4,), (16,)], "net__learning_rate_init": [1e-3, 3e-2]}
@@ -122,5 +122,5 @@ def test_pipeline_with_imputer_accepts_missing_values(cancer_raw):
     X, y = cancer_raw
     X = X.copy()
     X[::5, 0] = np.nan
-    pipe = make_pipeline(SimpleImputer(), StandardScaler(), KerasMLPClassifier(**fast()))
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast()))
     assert pipe.fit(X, y).score(X, y) > 0.9

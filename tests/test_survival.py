@@ -1,4 +1,4 @@
-"""KerasMLPSurvivalAnalysis on real cohorts shipped with scikit-survival."""
+"""KerasNetSurvivalAnalysis on real cohorts shipped with scikit-survival."""
 
 import subprocess
 import sys
@@ -17,7 +17,7 @@ from sksurv.functions import StepFunction
 from sksurv.linear_model import CoxPHSurvivalAnalysis
 from sksurv.util import Surv
 
-from skprecmed import KerasMLPSurvivalAnalysis
+from skprecmed import KerasNetSurvivalAnalysis
 
 from ._instances import fast
 
@@ -36,7 +36,7 @@ def _gbsg2_pipeline(**params):
         (OneHotEncoder(drop="first"), make_column_selector(dtype_include="category")),
         (StandardScaler(), make_column_selector(dtype_include="number")),
     )
-    return make_pipeline(prep, KerasMLPSurvivalAnalysis(**fast(**params)))
+    return make_pipeline(prep, KerasNetSurvivalAnalysis(**fast(**params)))
 
 
 def _breslow_partial_likelihood(log_risk, time, event):
@@ -67,14 +67,14 @@ def test_cox_loss_is_breslow_partial_likelihood():
 
 
 def test_is_a_survival_estimator():
-    tags = get_tags(KerasMLPSurvivalAnalysis())
+    tags = get_tags(KerasNetSurvivalAnalysis())
     assert tags.target_tags.required
     assert tags.estimator_type is None
 
 
 def test_network_without_hidden_layer_is_the_linear_cox_model(whas):
     X, y = whas
-    deep = KerasMLPSurvivalAnalysis(
+    deep = KerasNetSurvivalAnalysis(
         hidden_layer_sizes=(), epochs=300, batch_size=500, learning_rate_init=0.02, random_state=0
     ).fit(X, y)
     cox = CoxPHSurvivalAnalysis().fit(X, y)
@@ -86,7 +86,7 @@ def test_predict_is_a_centred_risk_and_score_is_harrells_c(whas):
     from sksurv.metrics import concordance_index_censored
 
     X, y = whas
-    model = KerasMLPSurvivalAnalysis(**fast(batch_size=128, epochs=20)).fit(X, y)
+    model = KerasNetSurvivalAnalysis(**fast(batch_size=128, epochs=20)).fit(X, y)
     risk = model.predict(X)
     assert risk.shape == (500,) and abs(risk.mean()) < 1e-6
     c_index = concordance_index_censored(y["fstat"], y["lenfol"], risk)[0]
@@ -95,7 +95,7 @@ def test_predict_is_a_centred_risk_and_score_is_harrells_c(whas):
 
 def test_survival_and_cumulative_hazard_functions(whas):
     X, y = whas
-    model = KerasMLPSurvivalAnalysis(**fast(batch_size=128, epochs=20)).fit(X, y)
+    model = KerasNetSurvivalAnalysis(**fast(batch_size=128, epochs=20)).fit(X, y)
     functions = model.predict_survival_function(X[:3])
     assert len(functions) == 3 and all(isinstance(f, StepFunction) for f in functions)
     surv = model.predict_survival_function(X[:50], return_array=True)
@@ -122,7 +122,7 @@ def test_gbsg2_pipeline_cross_validated_c_index():
 @pytest.mark.slow
 def test_grid_search_same_result_with_one_or_two_jobs():
     X, y = load_gbsg2()
-    grid = {"kerasmlpsurvivalanalysis__hidden_layer_sizes": [(4,), (16,)]}
+    grid = {"kerasnetsurvivalanalysis__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
     searches = [
         GridSearchCV(_gbsg2_pipeline(batch_size=256), grid, cv=cv, n_jobs=n).fit(X, y)
@@ -158,8 +158,8 @@ def test_joblib_round_trip_in_a_fresh_process(tmp_path):
 
 def test_same_seed_same_risks(whas):
     X, y = whas
-    a = KerasMLPSurvivalAnalysis(**fast(dropout=0.2)).fit(X, y).predict(X)
-    b = KerasMLPSurvivalAnalysis(**fast(dropout=0.2)).fit(X, y).predict(X)
+    a = KerasNetSurvivalAnalysis(**fast(dropout=0.2)).fit(X, y).predict(X)
+    b = KerasNetSurvivalAnalysis(**fast(dropout=0.2)).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
 
 
@@ -180,7 +180,7 @@ def test_same_seed_same_risks(whas):
 def test_malformed_survival_targets(whas, make_y, message):
     X, y = whas
     with pytest.raises(ValueError, match=message):
-        KerasMLPSurvivalAnalysis().fit(X, make_y(y["fstat"], y["lenfol"]))
+        KerasNetSurvivalAnalysis().fit(X, make_y(y["fstat"], y["lenfol"]))
 
 
 def test_nan_time_is_rejected(whas):
@@ -188,4 +188,4 @@ def test_nan_time_is_rejected(whas):
     time = y["lenfol"].copy()
     time[3] = np.nan
     with pytest.raises(ValueError, match="(?i)nan|finite"):
-        KerasMLPSurvivalAnalysis().fit(X, Surv.from_arrays(y["fstat"], time))
+        KerasNetSurvivalAnalysis().fit(X, Surv.from_arrays(y["fstat"], time))

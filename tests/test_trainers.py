@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from skprecmed import KerasMLPClassifier, _trainers
+from skprecmed import KerasNetClassifier, _trainers
 
 from ._instances import fast
 
@@ -20,9 +20,9 @@ def empty_cache():
 def test_cached_trainer_gives_the_same_bits_as_a_new_one(cancer):
     X, y = cancer
     params = fast(dropout=0.2, batch_normalization=True, early_stopping=True, epochs=8)
-    first = KerasMLPClassifier(**params).fit(X, y)  # traces a new trainer
-    KerasMLPClassifier(**{**params, "random_state": 5, "learning_rate_init": 0.1}).fit(X, y)
-    again = KerasMLPClassifier(**params).fit(X, y)  # reuses the trained-on trainer
+    first = KerasNetClassifier(**params).fit(X, y)  # traces a new trainer
+    KerasNetClassifier(**{**params, "random_state": 5, "learning_rate_init": 0.1}).fit(X, y)
+    again = KerasNetClassifier(**params).fit(X, y)  # reuses the trained-on trainer
     assert len(_trainers._trainers) == 1
     np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
     assert again.history_ == first.history_
@@ -33,18 +33,18 @@ def test_cached_trainer_gives_the_same_bits_as_a_new_one(cancer):
 def test_one_trainer_per_architecture_not_per_learning_rate(tiny):
     X, y = tiny
     for lr in (0.001, 0.01):
-        KerasMLPClassifier(**fast(learning_rate_init=lr)).fit(X, y)
+        KerasNetClassifier(**fast(learning_rate_init=lr)).fit(X, y)
     assert len(_trainers._trainers) == 1
-    KerasMLPClassifier(**fast(hidden_layer_sizes=(3,))).fit(X, y)
+    KerasNetClassifier(**fast(hidden_layer_sizes=(3,))).fit(X, y)
     assert len(_trainers._trainers) == 2
 
 
 def test_fitted_estimators_do_not_share_state(tiny):
     X, y = tiny
-    first = KerasMLPClassifier(**fast()).fit(X, y)
+    first = KerasNetClassifier(**fast()).fit(X, y)
     before = first.predict_proba(X)
     weights = [w.copy() for w in first.model_.get_weights()]
-    KerasMLPClassifier(**fast(random_state=3)).fit(X, y)
+    KerasNetClassifier(**fast(random_state=3)).fit(X, y)
     assert first.model_ is not next(iter(_trainers._trainers.values()))
     np.testing.assert_array_equal(first.predict_proba(X), before)
     for a, b in zip(weights, first.model_.get_weights()):
@@ -56,17 +56,17 @@ def test_custom_models_are_trained_directly(tiny):
 
     X, y = tiny
     net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
-    KerasMLPClassifier(model=net, **fast()).fit(X, y)
+    KerasNetClassifier(model=net, **fast()).fit(X, y)
     assert len(_trainers._trainers) == 0
 
 
 def test_concurrent_fits_in_threads_match_sequential_fits(cancer):
     X, y = cancer
     seeds = [0, 1, 2, 3]
-    sequential = [KerasMLPClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X) for s in seeds]
+    sequential = [KerasNetClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X) for s in seeds]
     with ThreadPoolExecutor(2) as pool:
         threaded = list(
-            pool.map(lambda s: KerasMLPClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X), seeds)
+            pool.map(lambda s: KerasNetClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X), seeds)
         )
     for a, b in zip(sequential, threaded):
         np.testing.assert_array_equal(a, b)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sksurv.util import Surv
 
-from skprecmed import KerasMLPClassifier, KerasMLPSurvivalAnalysis, recommend_treatment
+from skprecmed import KerasNetClassifier, KerasNetSurvivalAnalysis, recommend_treatment
 
 
 def _trial(n=2000, seed=0):
@@ -24,7 +24,7 @@ def test_survival_recommendations_match_the_truth():
     time = rng.exponential(1 / np.exp(log_hazard))
     censor = rng.exponential(2.0, size=len(time))
     y = Surv.from_arrays(time <= censor, np.minimum(time, censor))
-    model = KerasMLPSurvivalAnalysis(
+    model = KerasNetSurvivalAnalysis(
         hidden_layer_sizes=(16,), epochs=60, batch_size=256, learning_rate_init=0.01, random_state=0
     ).fit(X, y)
     result = recommend_treatment(model, X, treatment=2)
@@ -41,7 +41,7 @@ def test_classifier_recommendations_match_the_truth_with_a_dataframe():
     X, log_hazard, best, rng = _trial(seed=1)
     y = rng.uniform(size=len(X)) < 1 / (1 + np.exp(-log_hazard))
     frame = pd.DataFrame(X, columns=["marker", "age", "drug"])
-    model = KerasMLPClassifier(
+    model = KerasNetClassifier(
         hidden_layer_sizes=(16,), epochs=40, batch_size=128, learning_rate_init=0.01, random_state=0
     ).fit(frame, np.where(y, "relapse", "remission"))
     result = recommend_treatment(model, frame, treatment="drug", outcome="relapse")
@@ -52,7 +52,7 @@ def test_classifier_recommendations_match_the_truth_with_a_dataframe():
 
 def test_bad_arguments():
     X, _, _, rng = _trial(n=100)
-    model = KerasMLPClassifier(epochs=1, random_state=0).fit(X, rng.randint(2, size=100))
+    model = KerasNetClassifier(epochs=1, random_state=0).fit(X, rng.randint(2, size=100))
     with pytest.raises(ValueError, match="column index of X"):
         recommend_treatment(model, X, treatment=7)
     with pytest.raises(ValueError, match="at least 2 treatment options"):
