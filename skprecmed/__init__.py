@@ -23,6 +23,8 @@ __all__ = [
     "plot_learning_curve",
     "SequenceEncoder",
     "feature_attributions",
+    "clear_trainer_cache",
+    "set_trainer_cache_size",
     "__version__",
 ]
 
@@ -38,6 +40,8 @@ _LAZY = {
     "plot_learning_curve": "._plotting",
     "SequenceEncoder": "._sequence",
     "feature_attributions": "._attribution",
+    "clear_trainer_cache": "._trainers",
+    "set_trainer_cache_size": "._trainers",
 }
 
 

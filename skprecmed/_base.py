@@ -1,11 +1,18 @@
-"""Machinery shared by every skprecmed estimator.
+"""The estimators' shared parameters, ``fit`` and forward pass.
 
-Nothing here imports TensorFlow, Keras or scikeras at module level: they are
-imported by ``fit`` (``_engine``) and by prediction (``_keras``), so that
-``import skprecmed``, building estimators and parameter grids stay cheap.
+``fit`` reads top to bottom: validate once, draw every seed once, prepare
+the target (a subclass hook, data in, data out), build and compile the
+network (:mod:`._build`), train it (:mod:`._training`), store the fitted
+state, make the NumPy inference plan, and finish (a subclass hook).
+
+Nothing here imports TensorFlow or Keras at module level: they are imported
+on first use (:mod:`._keras`), so that ``import skprecmed``, building
+estimators and parameter grids stay cheap.
 """
 
+from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
@@ -17,20 +24,105 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _build, _training
 from ._inference import make_plan
 from ._keras import import_keras
+from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
 #: rows per forward pass in prediction: bounds memory, keeps BLAS efficient
 _PREDICT_CHUNK = 16384
 
 
-class _BaseKerasNet(BaseEstimator):
-    """Base class of the Keras dense-network estimators.
+class _Seeds(NamedTuple):
+    build: int
+    split: int
+    shuffle: int
+
+
+def _draw_seeds(random_state):
+    """Every seed of one fit, from one ``check_random_state``."""
+    root = check_random_state(random_state).randint(_INT32_MAX)
+    build, split, shuffle = np.random.RandomState(root).randint(_INT32_MAX, size=3)
+    return _Seeds(int(build), int(split), int(shuffle))
+
+
+def _validate_sample_weight(sample_weight, X):
+    """Non-negative weights with at least one above zero, as a float copy."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, copy=True)
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            "sample_weight has negative values; weights must be >= 0 (as in "
+            "scikit-learn's own estimators)."
+        )
+    if not np.any(sample_weight):
+        raise ValueError(
+            "sample_weight is zero for every sample: there is nothing to train on."
+        )
+    return sample_weight
+
+
+@dataclass(frozen=True)
+class FitTarget:
+    """The target of one fit as the network learns it.
+
+    Returned by the estimators' ``_prepare_target``.
+
+    Attributes
+    ----------
+    y : ndarray
+        The target the loss takes (encoded classes; values; time and event).
+    n_outputs : int
+        Units of the output layer.
+    activation : str
+        Activation of the output layer.
+    loss : str, keras loss or callable
+        The loss of this fit (``loss="auto"`` resolved).
+    sample_weight : ndarray or None
+        Weights of the rows in the loss (with class weights folded in).
+    stratify : bool
+        Whether the early-stopping split is stratified on the classes of y.
+    meta : dict
+        What a user's model-building function learns of the target, with
+        scikeras' keys (``classes_``, ``n_classes_``, ``n_outputs_``, ...).
+    attributes : dict
+        Fitted attributes describing the target (``classes_``), set on the
+        estimator after training.
+    """
+
+    y: np.ndarray
+    n_outputs: int
+    activation: str
+    loss: Any
+    sample_weight: Any = None
+    stratify: bool = False
+    meta: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict)
+
+
+def _builder_meta(X, target):
+    """scikeras' ``meta`` for a user's model-building function."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    return {
+        "n_features_in_": X.shape[1],
+        "X_dtype_": X.dtype,
+        "X_shape_": X.shape,
+        "feature_encoder_": FunctionTransformer().fit(X),
+        **target.meta,
+    }
+
+
+class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
+    """Base class of the Keras network estimators.
 
     Subclasses put their mixin first (``ClassifierMixin``/``RegressorMixin``)
-    and define ``__init__`` with every parameter, ``_engine_class``,
-    ``_resolve_loss``, ``_output`` and ``_validate_targets``.
+    and define ``__init__`` with every parameter (if they add any),
+    ``_prepare_target`` and, if something is fitted after the network,
+    ``_finish_fit``; class attributes ``_y_numeric``, ``_multi_output`` and
+    ``_validate_y`` say how scikit-learn validates ``y``.
 
     Warning: This class should not be used directly. Use derived classes
     instead.
@@ -128,6 +220,81 @@ class _BaseKerasNet(BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train a new network on ``(X, y)``.
+
+        Each call builds a fresh network: ``fit`` never continues an earlier
+        training.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, numeric, without missing values (put a
+            :class:`~sklearn.impute.SimpleImputer` before the estimator).
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights, multiplied into the loss (and,
+            for classifiers, with the weights of ``class_weight``).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        network = self._network_kwargs()
+        X, y = self._validate_fit_data(X, y)
+        sample_weight = _validate_sample_weight(sample_weight, X)
+        seeds = _draw_seeds(self.random_state)
+        target = self._prepare_target(X, y, sample_weight)
+
+        compile_kwargs = _build.compile_kwargs(self, target.loss)
+        if self.model is None:
+            model, architecture = _build.build_default(
+                X.shape[1:], target.n_outputs, target.activation, network,
+                compile_kwargs, seeds.build,
+            )
+        else:
+            meta = _builder_meta(X, target)
+            model = _build.build_custom(
+                self.model, self.model_kwargs, meta, compile_kwargs,
+                self.get_params(), seeds.build,
+            )
+            architecture = None  # the user's network is trained itself
+
+        history = _training.train(
+            model,
+            X,
+            target.y,
+            sample_weight=target.sample_weight,
+            architecture=architecture,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            shuffle_seed=seeds.shuffle,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            stratify=target.stratify,
+            split_seed=seeds.split,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+        )
+
+        self.model_ = model
+        self.history_ = history
+        self.n_iter_ = len(history.get("loss", ()))
+        for name, value in target.attributes.items():
+            setattr(self, name, value)
+        self._inference_plan = (
+            make_plan(model, self.n_features_in_, probe=X)
+            if self.architecture == "dense"
+            else None
+        )
+        self._finish_fit(X, target)
+        return self
+
     def _network_kwargs(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -154,77 +321,24 @@ class _BaseKerasNet(BaseEstimator):
             "bidirectional": bool(self.bidirectional),
         }
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train a new network on ``(X, y)``.
-
-        Each call builds a fresh network: ``fit`` never continues an earlier
-        training.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, numeric, without missing values (put a
-            :class:`~sklearn.impute.SimpleImputer` before the estimator).
-        y : array-like of shape (n_samples,)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights, multiplied into the loss (and, for
-            classifiers, with the weights of ``class_weight``).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        network = self._network_kwargs()
-        X, y = self._validate_fit_data(X, y)
-        self._y_ndim = np.ndim(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, copy=True)
-            if not np.any(sample_weight):
-                raise ValueError(
-                    "sample_weight is zero for every sample: there is nothing to "
-                    "train on."
-                )
-
-        from . import _engine
-
-        seed = check_random_state(self.random_state).randint(_INT32_MAX)
-        engine = _engine.make_engine(
-            self._engine_class(),
-            self,
-            loss=self._resolve_loss(y),
-            seed=seed,
-            builder_kwargs={"network": network, "output": self._output},
-            **self._engine_kwargs(),
-        )
-        engine.fit(X, y, sample_weight=sample_weight)
-
-        self.model_ = engine.model_
-        self.history_ = engine.history_
-        self.n_iter_ = len(self.history_.get("loss", ()))
-        self._store_engine_state(engine)
-        self._inference_plan = (
-            make_plan(self.model_, self.n_features_in_, probe=X)
-            if self.architecture == "dense"
-            else None
-        )
-        self._finish_fit(X, y)
-        return self
+    #: False for targets that scikit-learn cannot validate (survival's
+    #: structured arrays): ``_prepare_target`` validates them instead
+    _validate_y = True
 
     def _validate_fit_data(self, X, y):
-        """Validated ``X`` and the target as the network is trained on it."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=(np.float64, np.float32),
-            y_numeric=self._y_numeric,
-            multi_output=self._multi_output,
-            allow_nd=self.architecture != "dense",
-        )
-        return self._check_input_shape(X, reset=True), self._validate_targets(y)
+        """``X`` (and ``y``) validated once, with the architecture's shape."""
+        checks = {
+            "dtype": (np.float64, np.float32),
+            "allow_nd": self.architecture != "dense",
+        }
+        if self._validate_y:
+            X, y = validate_data(
+                self, X, y, y_numeric=self._y_numeric,
+                multi_output=self._multi_output, **checks,
+            )
+        else:
+            X = validate_data(self, X, reset=True, **checks)
+        return self._check_input_shape(X, reset=True), y
 
     #: dimensions of X each architecture takes
     _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
@@ -263,14 +377,18 @@ class _BaseKerasNet(BaseEstimator):
             )
         return X
 
-    def _finish_fit(self, X, y):
+    def _prepare_target(self, X, y, sample_weight):
+        """Turn ``y`` into what the network learns: a :class:`FitTarget`.
+
+        Subclasses validate what scikit-learn's checks did not, choose the
+        output layer and the default loss, and name the fitted attributes
+        that describe the target (``classes_``). Nothing is stored on
+        ``self`` here.
+        """
+        raise NotImplementedError
+
+    def _finish_fit(self, X, target):
         """Fit what follows the network (e.g. a baseline hazard)."""
-
-    def _engine_kwargs(self):
-        return {}
-
-    def _store_engine_state(self, engine):
-        """Copy fitted attributes other than the model from the engine."""
 
     # -------------------------------------------------------------- predict
     def _forward(self, X):
@@ -298,52 +416,3 @@ class _BaseKerasNet(BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
-
-    # ---------------------------------------------------------- persistence
-    # The network is pickled as the bytes of a ``.keras`` archive and loaded
-    # back (importing TensorFlow) only when ``model_`` is first used, so that
-    # a reloaded dense network predicts through its inference plan without
-    # TensorFlow.
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        if "model_" in state:
-            from ._persistence import model_to_bytes
-
-            state["model_"] = _SavedModel(model_to_bytes(state["model_"]))
-        elif "_model_archive" in state:
-            state["model_"] = state.pop("_model_archive")
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        if isinstance(state.get("model_"), _SavedModel):
-            state["_model_archive"] = state.pop("model_")
-        super().__setstate__(state)
-
-    def __getattr__(self, name):
-        # only called when normal lookup fails: load a pickled network lazily
-        archive = self.__dict__.get("_model_archive")
-        if name == "model_" and archive is not None:
-            from ._persistence import model_from_bytes
-
-            self.__dict__["model_"] = model_from_bytes(archive.data)
-            del self.__dict__["_model_archive"]
-            return self.__dict__["model_"]
-        raise AttributeError(
-            f"{type(self).__name__!r} object has no attribute {name!r}"
-        )
-
-
-class _SavedModel:
-    """A fitted Keras model inside a pickle: the bytes of its ``.keras`` file."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data):
-        self.data = data
-
-    def __getstate__(self):
-        return self.data
-
-    def __setstate__(self, data):
-        self.data = data

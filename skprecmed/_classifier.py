@@ -3,10 +3,12 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from . import _docstrings
-from ._base import _BaseKerasNet
+from ._base import FitTarget, _BaseKerasNet
+from ._keras import import_keras
 
 
 @_docstrings.fill(
@@ -48,10 +50,11 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
 
     Notes
     -----
-    Training runs in TensorFlow, imported on first use. The estimator is
-    built on scikeras' ``KerasClassifier`` but is a plain scikit-learn
-    estimator: ``is_classifier`` is true, parameters come from ``__init__``
-    and fitted networks are pickled as ``.keras`` archives.
+    Training runs in TensorFlow, imported on first use. The estimator is a
+    plain scikit-learn estimator: ``is_classifier`` is true, parameters come
+    from ``__init__`` and fitted networks are pickled as ``.keras`` archives.
+    Classes are encoded with scikeras' ``ClassifierLabelEncoder``, so a
+    custom ``model`` function receives the ``meta`` scikeras gives it.
 
     Examples
     --------
@@ -138,18 +141,12 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         )
         self.class_weight = class_weight
 
-    # hooks of _BaseKerasNet.fit
-    def _engine_class(self):
-        from ._engine import ClassifierEngine
-
-        return ClassifierEngine
-
-    def _engine_kwargs(self):
-        return {"class_weight": self.class_weight}
-
-    def _validate_targets(self, y):
+    def _prepare_target(self, X, y, sample_weight):
         check_classification_targets(y)
         classes = np.unique(y)
+        import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
+        from scikeras.utils.transformers import ClassifierLabelEncoder
+
         if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, "
@@ -162,22 +159,38 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
                     f"class_weight names labels that are not in y: {sorted(unknown)!r}; "
                     f"the classes are {classes.tolist()!r}."
                 )
-        return y
-
-    def _resolve_loss(self, y):
-        if self.loss != "auto":
-            return self.loss
-        if np.unique(y).size == 2:
-            return "binary_crossentropy"
-        return "sparse_categorical_crossentropy"
-
-    @staticmethod
-    def _output(meta):
-        n_classes = meta["n_classes_"]
-        return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
-
-    def _store_engine_state(self, engine):
-        self.classes_ = np.asarray(engine.classes_)
+        if self.class_weight is not None:
+            weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = weights if sample_weight is None else sample_weight * weights
+        loss = self.loss
+        if loss == "auto":
+            loss = (
+                "binary_crossentropy"
+                if classes.size == 2
+                else "sparse_categorical_crossentropy"
+            )
+        # scikeras' encoder: ordinal classes, or one-hot rows for a
+        # categorical cross-entropy; its metadata is what builders expect
+        encoder = ClassifierLabelEncoder(loss=loss).fit(y)
+        n_outputs, activation = (
+            (1, "sigmoid") if encoder.n_classes_ == 2 else (encoder.n_classes_, "softmax")
+        )
+        return FitTarget(
+            y=encoder.transform(y),
+            n_outputs=n_outputs,
+            activation=activation,
+            loss=loss,
+            sample_weight=sample_weight,
+            stratify=True,
+            meta={
+                **encoder.get_metadata(),
+                "target_encoder_": encoder,
+                "target_type_": type_of_target(y),
+                "y_dtype_": y.dtype,
+                "y_ndim_": y.ndim,
+            },
+            attributes={"classes_": np.asarray(encoder.classes_)},
+        )
 
     # prediction
     def predict_proba(self, X):

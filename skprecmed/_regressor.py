@@ -2,9 +2,11 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils.multiclass import type_of_target
 
 from . import _docstrings
-from ._base import _BaseKerasNet
+from ._base import FitTarget, _BaseKerasNet
+from ._keras import import_keras
 
 
 @_docstrings.fill(
@@ -64,24 +66,26 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     _y_numeric = True
     _multi_output = True
 
-    # hooks of _BaseKerasNet.fit
-    def _engine_class(self):
-        from ._engine import RegressorEngine
+    def _prepare_target(self, X, y, sample_weight):
+        import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
+        from scikeras.utils.transformers import RegressorTargetEncoder
 
-        return RegressorEngine
-
-    def _validate_targets(self, y):
-        return y
-
-    def _resolve_loss(self, y):
-        return "mean_squared_error" if self.loss == "auto" else self.loss
-
-    @staticmethod
-    def _output(meta):
-        return meta["n_outputs_"], "linear"
-
-    def _store_engine_state(self, engine):
-        self.n_outputs_ = engine.n_outputs_
+        encoder = RegressorTargetEncoder().fit(y)
+        return FitTarget(
+            y=encoder.transform(y),
+            n_outputs=encoder.n_outputs_,
+            activation="linear",
+            loss="mean_squared_error" if self.loss == "auto" else self.loss,
+            sample_weight=sample_weight,
+            meta={
+                **encoder.get_metadata(),
+                "target_encoder_": encoder,
+                "target_type_": type_of_target(y),
+                "y_dtype_": y.dtype,
+                "y_ndim_": y.ndim,
+            },
+            attributes={"n_outputs_": encoder.n_outputs_, "_y_ndim": y.ndim},
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import _docstrings
-from ._base import _BaseKerasNet
+from ._base import FitTarget, _BaseKerasNet
 
 try:
     from sksurv.base import SurvivalAnalysisMixin
@@ -94,35 +94,39 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
 
     _y_numeric = True
 
-    def _engine_class(self):
-        from ._engine import RegressorEngine
+    _validate_y = False  # a structured array: checked by scikit-survival
 
-        return RegressorEngine
-
-    def _validate_fit_data(self, X, y):
+    def _prepare_target(self, X, y, sample_weight):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        X = self._validate_X(X, reset=True)
         event, time = _check_survival_target(X, y)
-        self._event_time = (event, time)
-        return X, np.column_stack([time, event]).astype(np.float64)
+        if self.loss == "auto":
+            from ._losses import cox_ph_loss
 
-    def _resolve_loss(self, y):
-        if self.loss != "auto":
-            return self.loss
-        from ._losses import cox_ph_loss
+            loss = cox_ph_loss
+        else:
+            loss = self.loss
+        return FitTarget(
+            # the Cox loss reads the time from column 0, the event from 1
+            y=np.column_stack([time, event]).astype(np.float64),
+            n_outputs=1,
+            activation="linear",
+            loss=loss,
+            sample_weight=sample_weight,
+            meta={
+                "n_outputs_": 1,
+                "n_outputs_expected_": 1,
+                "target_type_": "survival",
+                "y_dtype_": y.dtype,
+                "y_ndim_": y.ndim,
+            },
+        )
 
-        return cox_ph_loss
-
-    @staticmethod
-    def _output(meta):
-        return 1, "linear"
-
-    def _finish_fit(self, X, y):
-        event, time = self.__dict__.pop("_event_time")
+    def _finish_fit(self, X, target):
+        time, event = target.y[:, 0], target.y[:, 1].astype(bool)
         log_risk = self._forward(X).ravel()
         # risks relative to the mean training patient: exp() stays finite
         self._offset = float(np.mean(log_risk))

@@ -14,9 +14,12 @@ Every variable is overwritten in both directions, so the result is the
 same, to the bit, as training the network directly.
 
 The learning rate is an optimizer variable, so networks that differ only in
-learning rate share a trainer. At most :data:`MAX_TRAINERS` are kept
-(least recently used first out). A trainer is removed from the cache while
-it trains, so concurrent fits in threads never share one.
+learning rate share a trainer. At most 8 are kept (least recently used first
+out; :func:`set_trainer_cache_size` changes that, 0 disables the cache,
+:func:`clear_trainer_cache` empties it). A trainer is removed from the cache
+while it trains, so concurrent fits in threads never share one. Keys are
+computed by the builder and passed explicitly: nothing is stored on Keras
+models.
 """
 
 import collections
@@ -25,16 +28,26 @@ import threading
 
 from ._keras import import_keras
 
-MAX_TRAINERS = 8
+_max_trainers = 8
 _trainers = collections.OrderedDict()
 _lock = threading.Lock()
 
-#: attribute of a model built by skprecmed, naming its architecture
-ARCHITECTURE = "_skprecmed_architecture"
 
+def architecture_key(architecture, model):
+    """The cache key of a network built by skprecmed, or None for no caching.
 
-def _key(model, data):
-    architecture = getattr(model, ARCHITECTURE, None)
+    Parameters
+    ----------
+    architecture : object with a stable ``repr``
+        Everything the builder used to build the network except its seed
+        (input shape, outputs, hyperparameters).
+    model : keras.Model
+        The compiled network.
+
+    Returns
+    -------
+    key : str or None
+    """
     if architecture is None or not model.compiled:
         return None
     config = model.get_compile_config()
@@ -47,7 +60,7 @@ def _key(model, data):
         k: v for k, v in config["optimizer"]["config"].items() if k not in skip
     }
     config = {**config, "optimizer": {**config["optimizer"], "config": optimizer}}
-    return json.dumps([architecture, config, data], sort_keys=True, default=repr)
+    return json.dumps([repr(architecture), config], sort_keys=True, default=repr)
 
 
 def _built_optimizer_variables(model):
@@ -64,30 +77,29 @@ def _copy_state(source, target):
     for sources, targets in pairs:
         if len(sources) != len(targets):
             raise RuntimeError("trainer and network have different variables")
-        for s, t in zip(sources, targets):
+        for s, t in zip(sources, targets, strict=True):
             t.assign(s)
 
 
-def checkout(model, data):
+def checkout(model, key):
     """Return the model to train in place of ``model``, holding its state.
 
     Parameters
     ----------
     model : keras.Model
-        A compiled network. Unless it was built by skprecmed (it has the
-        ``_skprecmed_architecture`` attribute), it is returned unchanged.
-    data : tuple
-        What the traced train function depends on besides the network: the
-        shapes of a target row, whether there are sample weights and
-        validation data. Networks share a trainer only for the same data.
+        A compiled network.
+    key : str or None
+        :func:`architecture_key` of the network joined with what the traced
+        train function depends on besides it (the shape of a target row,
+        whether there are sample weights and validation data). ``None``, or
+        a disabled cache, returns ``model`` itself.
 
     Returns
     -------
     trainer : keras.Model
         Pass it to :func:`checkin` with ``model`` after training.
     """
-    key = _key(model, data)
-    if key is None:
+    if key is None or _max_trainers == 0:
         return model
     with _lock:
         trainer = _trainers.pop(key, None)
@@ -99,19 +111,61 @@ def checkout(model, data):
     return trainer
 
 
-def checkin(trainer, model, data):
+def checkin(trainer, model, key):
     """Copy the trained state back into ``model`` and keep the trainer."""
     if trainer is model:
         return
     _copy_state(trainer, model)
-    key = _key(model, data)
     with _lock:
         _trainers[key] = trainer
-        while len(_trainers) > MAX_TRAINERS:
+        while len(_trainers) > _max_trainers:
             _trainers.popitem(last=False)
 
 
-def clear():
-    """Forget every cached trainer (frees their memory)."""
+def clear_trainer_cache():
+    """Forget every cached trainer, freeing their memory.
+
+    Examples
+    --------
+    >>> from skprecmed import clear_trainer_cache
+    >>> clear_trainer_cache()
+    """
     with _lock:
         _trainers.clear()
+
+
+def set_trainer_cache_size(max_trainers):
+    """Set how many traced trainers are kept; 0 disables the cache.
+
+    Each trainer holds one network's variables and a traced train function
+    (about 0.3 MB for a small dense network). With the cache disabled every
+    ``fit`` traces a new train function: slower, the same results.
+
+    Parameters
+    ----------
+    max_trainers : int
+        At most this many architectures are kept, least recently used first
+        out. The default is 8.
+
+    Returns
+    -------
+    previous : int
+        The size before the call, to restore it.
+
+    Examples
+    --------
+    >>> from skprecmed import set_trainer_cache_size
+    >>> previous = set_trainer_cache_size(0)  # no caching
+    >>> set_trainer_cache_size(previous)
+    0
+    """
+    global _max_trainers
+    if not isinstance(max_trainers, int) or isinstance(max_trainers, bool) or max_trainers < 0:
+        raise ValueError(
+            f"max_trainers must be a non-negative int; got {max_trainers!r}."
+        )
+    with _lock:
+        previous, _max_trainers = _max_trainers, max_trainers
+        while len(_trainers) > _max_trainers:
+            _trainers.popitem(last=False)
+    return previous

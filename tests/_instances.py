@@ -52,8 +52,8 @@ class SurvivalForGenericChecks(KerasNetSurvivalAnalysis):
     in ``test_survival.py``.
     """
 
-    def _validate_fit_data(self, X, y):
-        return super()._validate_fit_data(X, _as_survival_target(y))
+    def _prepare_target(self, X, y, sample_weight):
+        return super()._prepare_target(X, _as_survival_target(y), sample_weight)
 
     def score(self, X, y):
         return super().score(X, _as_survival_target(y))

@@ -5,16 +5,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from skprecmed import KerasNetClassifier, _trainers
+from skprecmed import KerasNetClassifier, _trainers, clear_trainer_cache, set_trainer_cache_size
 
 from ._instances import fast
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    _trainers.clear()
+    clear_trainer_cache()
     yield
-    _trainers.clear()
+    clear_trainer_cache()
 
 
 def test_cached_trainer_gives_the_same_bits_as_a_new_one(cancer):
@@ -70,3 +70,28 @@ def test_concurrent_fits_in_threads_match_sequential_fits(cancer):
         )
     for a, b in zip(sequential, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+def test_disabled_cache_keeps_no_trainer_and_gives_the_same_bits(tiny):
+    X, y = tiny
+    cached = KerasNetClassifier(**fast()).fit(X, y).predict_proba(X)
+    previous = set_trainer_cache_size(0)
+    try:
+        assert len(_trainers._trainers) == 0  # shrinking evicts
+        direct = KerasNetClassifier(**fast()).fit(X, y)
+        assert len(_trainers._trainers) == 0
+    finally:
+        set_trainer_cache_size(previous)
+    np.testing.assert_array_equal(direct.predict_proba(X), cached)
+
+
+def test_networks_carry_no_cache_attribute(tiny):
+    X, y = tiny
+    clf = KerasNetClassifier(**fast()).fit(X, y)
+    assert not [name for name in vars(clf.model_) if "skprecmed" in name]
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, True])
+def test_cache_size_must_be_a_non_negative_int(size):
+    with pytest.raises(ValueError, match="max_trainers must be a non-negative int"):
+        set_trainer_cache_size(size)

@@ -1,0 +1,189 @@
+"""The training loop of one ``fit``: split, ``tf.data`` pipeline, Keras fit.
+
+Everything :func:`train` needs arrives as an explicit keyword argument; it
+returns the history and leaves the trained weights in the model.
+"""
+
+import json
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from . import _trainers
+from ._keras import import_keras, trainer_retracing_silenced
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+def split_validation(X, y, sample_weight, *, fraction, stratify, seed):
+    """Hold out ``fraction`` of the rows, stratified when every class can be.
+
+    The classes are read from ``y``: its argmax for one-hot rows, its value
+    otherwise.
+
+    Parameters
+    ----------
+    X, y : ndarray
+        Training rows and targets.
+    sample_weight : ndarray or None
+        Weights, split with the rows.
+    fraction : float
+        Share of the rows held out.
+    stratify : bool
+        Whether to stratify on the classes of ``y`` (not done when a class
+        has fewer than 2 rows).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : tuple
+        ``(X, y, sample_weight)`` of the rows trained on.
+    validation : tuple
+        ``(X, y)`` or ``(X, y, sample_weight)`` of the held-out rows, as
+        Keras' ``validation_data``.
+    """
+    labels = None
+    if stratify:
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+        if np.unique(labels, return_counts=True)[1].min() < 2:
+            labels = None
+    arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+    parts = train_test_split(
+        *arrays, test_size=fraction, random_state=seed, stratify=labels
+    )
+    train, validation = parts[0::2], parts[1::2]
+    if sample_weight is None:
+        return (train[0], train[1], None), tuple(validation)
+    return tuple(train), tuple(validation)
+
+
+def train(
+    model,
+    X,
+    y,
+    *,
+    sample_weight,
+    architecture,
+    epochs,
+    batch_size,
+    shuffle,
+    shuffle_seed,
+    early_stopping,
+    validation_fraction,
+    n_iter_no_change,
+    stratify,
+    split_seed,
+    callbacks,
+    verbose,
+):
+    """Train ``model`` in place and return its history.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled network.
+    X, y : ndarray
+        Training data and the target as the network's loss takes it.
+    sample_weight : ndarray or None
+        Per-row weights in the loss; rows of weight zero are left out, as
+        scikit-learn's estimators never see them.
+    architecture : tuple or None
+        The network's architecture key (see :mod:`skprecmed._trainers`);
+        None trains ``model`` itself rather than a cached traced copy.
+    epochs, batch_size : int
+        Passes over the data; rows per gradient step (capped at the rows).
+    shuffle : bool
+        Reshuffle the rows at each epoch, seeded by ``shuffle_seed``.
+    shuffle_seed : int
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the rows (stratified on
+        ``stratify``, seeded by ``split_seed``), stop after
+        ``n_iter_no_change`` epochs without a better validation loss and
+        restore the best weights.
+    validation_fraction : float
+    n_iter_no_change : int
+    stratify : bool
+        Stratify the early-stopping split on the classes of ``y``.
+    split_seed : int
+    callbacks : list of keras callbacks or None
+        The user's callbacks.
+    verbose : int
+        Keras' verbosity.
+
+    Returns
+    -------
+    history : dict of str to list of float
+        Loss (and metrics) per epoch.
+
+    Raises
+    ------
+    TrainingDivergedError
+        If the loss or the weights stop being finite.
+    """
+    tf, keras = import_keras()
+    floatx = keras.backend.floatx()
+    X = np.asarray(X, dtype=floatx)
+    y = np.asarray(y, dtype=floatx)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=floatx)
+        kept = sample_weight != 0
+        X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+
+    validation_data = None
+    callbacks = list(callbacks or ())
+    if early_stopping:
+        (X, y, sample_weight), validation_data = split_validation(
+            X, y, sample_weight,
+            fraction=validation_fraction, stratify=stratify, seed=split_seed,
+        )
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=n_iter_no_change, restore_best_weights=True
+            )
+        )
+
+    tensors = (X, y) if sample_weight is None else (X, y, sample_weight)
+    data = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        data = data.shuffle(len(X), seed=shuffle_seed, reshuffle_each_iteration=True)
+    data = data.batch(min(batch_size, len(X)))
+
+    key = None
+    if architecture is not None:
+        architecture = _trainers.architecture_key(architecture, model)
+        depends_on = (y.shape[1:], sample_weight is None, validation_data is None)
+        key = json.dumps([architecture, depends_on], default=repr)
+    trainer = _trainers.checkout(model, key)
+    with trainer_retracing_silenced():
+        history = trainer.fit(
+            data,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_data=validation_data,
+            shuffle=False,
+        )
+    _trainers.checkin(trainer, model, key)
+    history = {k: [float(v) for v in values] for k, values in history.history.items()}
+    _check_finite(history, model)
+    return history
+
+
+def _check_finite(history, model):
+    losses = np.asarray(history.get("loss", ()), dtype=float)
+    bad_epochs = np.flatnonzero(~np.isfinite(losses))
+    weights_finite = all(np.isfinite(np.asarray(w)).all() for w in model.weights)
+    if bad_epochs.size or not weights_finite:
+        where = (
+            f"the loss became {losses[bad_epochs[0]]} at epoch {bad_epochs[0] + 1}"
+            if bad_epochs.size
+            else "the weights became non-finite"
+        )
+        raise TrainingDivergedError(
+            f"Training diverged: {where}. The usual cause is features on very "
+            "different scales: put a StandardScaler (or another scaler) before "
+            "the estimator; a lower learning_rate_init also helps."
+        )
