@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, make_blobs
+from sklearn.datasets import load_breast_cancer, load_diabetes, make_blobs
 from sklearn.preprocessing import StandardScaler
 
 
@@ -32,3 +32,10 @@ def tiny():
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
     return X, y
+
+
+@pytest.fixture(scope="session")
+def diabetes_scaled():
+    """scikit-learn's diabetes data (442 patients), features and target standardised."""
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
