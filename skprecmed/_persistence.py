@@ -59,4 +59,4 @@ def model_from_bytes(data):
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, safe_mode=True)
