@@ -523,7 +523,8 @@ def _check_payload_members(payload, path):
             if head == b"\x93NUMPY":
                 _check_npy(archive, name)
             elif head.startswith(b"PK"):  # .npz, .keras: limits before any read
-                _Zip(archive.read(name), f"{where}: {name}").__exit__()
+                with _Zip(archive.read(name), f"{where}: {name}"):
+                    pass
 
 
 def _audit(payload, path, trusted):
