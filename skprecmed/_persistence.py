@@ -62,7 +62,8 @@ def model_from_bytes(data):
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path)
+        # never run a Lambda layer's bytecode, whatever Keras' default
+        return keras.saving.load_model(path, safe_mode=True)
 
 
 _load_lock = threading.Lock()

@@ -99,7 +99,8 @@ def test_untrusted_types_are_refused(cancer_raw, tmp_path):
     np.testing.assert_array_equal(reloaded.predict_proba(X), model.predict_proba(X))
     # a forged file: a payload calling os.system, with a matching hash
     evil = skops.io.dumps(FunctionTransformer(os.system))
-    meta = read_metadata(tmp_path / "ok.skprecmed")
+    # read_metadata audits the payload too: the user's own type is named
+    meta = read_metadata(tmp_path / "ok.skprecmed", trusted=["numpy.linalg.norm"])
     meta["payload_sha256"] = hashlib.sha256(evil).hexdigest()
     _rewrite(tmp_path / "ok.skprecmed", tmp_path / "evil.skprecmed", metadata=meta, payload=evil)
     with pytest.raises(ValueError, match=r"not trusted: \['(posix|nt)\.system'\]"):
