@@ -25,12 +25,19 @@ def test_public_api():
         "save_model",
         "load_model",
         "read_metadata",
+        "ModelVersionWarning",
+        "ModelFileError",
         "plot_learning_curve",
         "SequenceEncoder",
         "feature_attributions",
+        "clear_trainer_cache",
+        "set_trainer_cache_size",
         "__version__",
     ]
     assert skprecmed.__version__
+    for name in skprecmed.__all__:  # every name resolves
+        assert getattr(skprecmed, name) is not None
+    assert issubclass(skprecmed.ModelFileError, ValueError)
 
 
 def test_import_and_estimator_construction_do_not_import_tensorflow():
