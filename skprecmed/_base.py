@@ -51,17 +51,19 @@ def _validate_sample_weight(sample_weight, X):
     """Non-negative weights with at least one above zero, as a float copy."""
     if sample_weight is None:
         return None
-    sample_weight = _check_sample_weight(sample_weight, X, copy=True)
-    if np.any(sample_weight < 0):
-        raise ValueError(
-            "sample_weight has negative values; weights must be >= 0 (as in "
-            "scikit-learn's own estimators)."
-        )
-    if not np.any(sample_weight):
-        raise ValueError(
-            "sample_weight is zero for every sample: there is nothing to train on."
-        )
-    return sample_weight
+    values = np.asarray(sample_weight)
+    if values.dtype.kind in "biuf":  # others get scikit-learn's own message
+        if np.any(values < 0):
+            raise ValueError(
+                "sample_weight has negative values; weights must be >= 0 (as in "
+                "scikit-learn's own estimators)."
+            )
+        if not np.any(values):
+            raise ValueError(
+                "sample_weight is zero for every sample: there is nothing to "
+                "train on."
+            )
+    return _check_sample_weight(sample_weight, X, copy=True)
 
 
 @dataclass(frozen=True)
@@ -398,17 +400,28 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         plan = getattr(self, "_inference_plan", None)
         if plan is not None:
             # in the input's precision: float64 rows give the same result
-            # whatever the batch they come in (float32 GEMM kernels do not)
-            out = plan(X).astype(np.float64, copy=False)
-            return out.reshape(len(X), -1)
-        _, keras = import_keras()
-        X = np.asarray(X, dtype=keras.backend.floatx())
-        outputs = [
-            np.asarray(self.model_(X[i : i + _PREDICT_CHUNK], training=False))
-            for i in range(0, len(X), _PREDICT_CHUNK)
-        ]
-        out = np.concatenate(outputs).astype(np.float64)
-        return out.reshape(len(X), -1)
+            # whatever the batch they come in (float32 GEMM kernels do not);
+            # overflow is reported below, once, as a ValueError
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = plan(X).astype(np.float64, copy=False)
+        else:
+            _, keras = import_keras()
+            X = np.asarray(X, dtype=keras.backend.floatx())
+            outputs = [
+                np.asarray(self.model_(X[i : i + _PREDICT_CHUNK], training=False))
+                for i in range(0, len(X), _PREDICT_CHUNK)
+            ]
+            out = np.concatenate(outputs).astype(np.float64)
+        out = out.reshape(len(X), -1)
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"The network's output is not finite for {int(bad.sum())} of "
+                f"{len(X)} samples (first: row {int(np.flatnonzero(bad)[0])}): their "
+                "features are far outside the range seen in fit; check they are "
+                "scaled as the training data were."
+            )
+        return out
 
     # ----------------------------------------------------------------- tags
     def __sklearn_tags__(self):
