@@ -28,21 +28,35 @@ def toy_data(cls, n=40, seed=0):
     return X, y
 
 
-def predict_in_fresh_process(model, X, tmp_path, methods=("predict",), kwargs=None):
-    """Outputs of ``model`` reloaded by joblib in a new Python process.
+def predict_in_fresh_process(model, X, tmp_path, methods=("predict",), fmt="joblib"):
+    """Outputs of ``model`` saved, then reloaded in a new Python process.
 
-    Returns ``(outputs, imported)``: a dict method -> array, and the set of
+    ``methods`` names the methods to call on ``X``, or maps each to its
+    keyword arguments; ``fmt`` is "joblib" or "skprecmed" (the safe format).
+    Returns
+    ``(outputs, imported)``: a dict method -> array, and the set of
     {"tensorflow", "keras"} the new process had imported by the end.
     """
-    joblib.dump(model, tmp_path / "model.joblib")
+    if fmt == "joblib":
+        path = tmp_path / "model.joblib"
+        joblib.dump(model, path)
+        load = f"joblib.load({str(path)!r})"
+    else:
+        from skprecmed import save_model
+
+        path = tmp_path / "model.skprecmed"
+        save_model(model, path)
+        load = f"skprecmed.load_model({str(path)!r})"
+    if not isinstance(methods, dict):
+        methods = {name: {} for name in methods}
     joblib.dump(X, tmp_path / "X.joblib")
     code = textwrap.dedent(
         f"""
-        import sys, joblib, numpy as np
-        model = joblib.load({str(tmp_path / "model.joblib")!r})
+        import sys, joblib, numpy as np, skprecmed
+        model = {load}
         X = joblib.load({str(tmp_path / "X.joblib")!r})
-        for name in {list(methods)!r}:
-            out = getattr(model, name)(X, **{dict(kwargs or {})!r})
+        for name, kwargs in {methods!r}.items():
+            out = getattr(model, name)(X, **kwargs)
             np.save({str(tmp_path)!r} + "/" + name + ".npy", out)
         print(" ".join(m for m in ("tensorflow", "keras") if m in sys.modules))
         """

@@ -1,17 +1,14 @@
 """The NumPy inference path gives the Keras model's own predictions."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
-import joblib
 import numpy as np
 import pytest
 
 from skprecmed import KerasNetClassifier
 from skprecmed._inference import ATOL, make_plan
 
+from ._helpers import predict_in_fresh_process
 from ._instances import fast
 
 
@@ -137,16 +134,8 @@ def test_pickled_model_is_loaded_lazily(cancer):
 def test_reloaded_dense_net_scores_without_tensorflow(cancer, tmp_path):
     X, y = cancer
     clf = KerasNetClassifier(**fast()).fit(X, y)
-    joblib.dump(clf, tmp_path / "m.joblib")
-    np.save(tmp_path / "X.npy", X)
-    script = textwrap.dedent(
-        f"""
-        import sys, joblib, numpy as np
-        clf = joblib.load({str(tmp_path / "m.joblib")!r})
-        np.save({str(tmp_path / "p.npy")!r}, clf.predict_proba(np.load({str(tmp_path / "X.npy")!r})))
-        print("tensorflow" in sys.modules, "keras" in sys.modules)
-        """
+    outputs, imported = predict_in_fresh_process(
+        clf, X, tmp_path, methods=("predict_proba",)
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
+    assert imported == set()
+    np.testing.assert_array_equal(outputs["predict_proba"], clf.predict_proba(X))

@@ -1,9 +1,6 @@
 """The safe model file: round trip, metadata, and refusal of bad files."""
 
 import json
-import subprocess
-import sys
-import textwrap
 import zipfile
 
 import joblib
@@ -16,6 +13,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skprecmed import KerasNetClassifier, load_model, read_metadata, save_model
 from skprecmed import ModelVersionWarning
 
+from ._helpers import predict_in_fresh_process
 from ._instances import fast
 
 
@@ -37,20 +35,11 @@ def _rewrite(path, target, metadata=None, payload=None):
 @pytest.mark.slow
 def test_round_trip_in_a_fresh_process(fitted, cancer_raw, tmp_path):
     X, _ = cancer_raw
-    save_model(fitted, tmp_path / "m.skprecmed")
-    np.save(tmp_path / "X.npy", X)
-    code = textwrap.dedent(
-        f"""
-        import sys, numpy as np
-        from skprecmed import load_model
-        model = load_model({str(tmp_path / "m.skprecmed")!r})
-        np.save({str(tmp_path / "p.npy")!r}, model.predict_proba(np.load({str(tmp_path / "X.npy")!r})))
-        print("tensorflow" in sys.modules)
-        """
+    outputs, imported = predict_in_fresh_process(
+        fitted, X, tmp_path, methods=("predict_proba",), fmt="skprecmed"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), fitted.predict_proba(X))
-    assert out.stdout.strip() == "False"  # scoring a dense net needs no TensorFlow
+    np.testing.assert_array_equal(outputs["predict_proba"], fitted.predict_proba(X))
+    assert imported == set()  # scoring a dense net needs no TensorFlow
 
 
 def test_metadata_describes_the_model(cancer_raw, tmp_path):

@@ -1,11 +1,7 @@
 """Pickling, joblib files and clone."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -16,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skprecmed import KerasNetClassifier
 
+from ._helpers import predict_in_fresh_process
 from ._instances import fast
 
 
@@ -25,19 +22,8 @@ def test_joblib_pipeline_reloads_in_a_fresh_process(cancer_raw, tmp_path):
     pipe = make_pipeline(
         SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast(epochs=3))
     ).fit(X, y)
-    expected = pipe.predict_proba(X)
-    joblib.dump(pipe, tmp_path / "model.joblib")
-    np.save(tmp_path / "X.npy", X)
-    script = textwrap.dedent(
-        f"""
-        import joblib, numpy as np
-        pipe = joblib.load({str(tmp_path / "model.joblib")!r})
-        X = np.load({str(tmp_path / "X.npy")!r})
-        np.save({str(tmp_path / "proba.npy")!r}, pipe.predict_proba(X))
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
+    outputs, _ = predict_in_fresh_process(pipe, X, tmp_path, methods=("predict_proba",))
+    np.testing.assert_array_equal(outputs["predict_proba"], pipe.predict_proba(X))
 
 
 def test_pickle_round_trip_keeps_everything(cancer):

@@ -1,10 +1,6 @@
 """KerasNetRegressor on disease progression (sklearn's diabetes data)."""
 
-import subprocess
-import sys
-import textwrap
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.base import is_regressor
@@ -17,6 +13,7 @@ from sklearn.utils import get_tags
 
 from skprecmed import KerasNetRegressor
 
+from ._helpers import assert_same_search_with_n_jobs, predict_in_fresh_process
 from ._instances import fast
 
 
@@ -83,13 +80,8 @@ def test_grid_search_same_result_with_one_or_two_jobs(diabetes):
     X, y = diabetes
     grid = {"regressor__kerasnetregressor__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
-    searches = [
-        GridSearchCV(_model(epochs=10), grid, scoring="r2", cv=cv, n_jobs=n).fit(X, y)
-        for n in (1, 2)
-    ]
-    assert searches[0].best_params_ == searches[1].best_params_
-    np.testing.assert_array_equal(
-        searches[0].cv_results_["mean_test_score"], searches[1].cv_results_["mean_test_score"]
+    assert_same_search_with_n_jobs(
+        lambda n: GridSearchCV(_model(epochs=10), grid, scoring="r2", cv=cv, n_jobs=n), X, y
     )
 
 
@@ -97,17 +89,8 @@ def test_grid_search_same_result_with_one_or_two_jobs(diabetes):
 def test_joblib_round_trip_in_a_fresh_process(diabetes, tmp_path):
     X, y = diabetes
     model = _model().fit(X, y)
-    joblib.dump(model, tmp_path / "m.joblib")
-    np.save(tmp_path / "X.npy", X)
-    code = textwrap.dedent(
-        f"""
-        import joblib, numpy as np
-        model = joblib.load({str(tmp_path / "m.joblib")!r})
-        np.save({str(tmp_path / "p.npy")!r}, model.predict(np.load({str(tmp_path / "X.npy")!r})))
-        """
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), model.predict(X))
+    outputs, _ = predict_in_fresh_process(model, X, tmp_path)
+    np.testing.assert_array_equal(outputs["predict"], model.predict(X))
 
 
 def test_same_seed_same_predictions(diabetes):

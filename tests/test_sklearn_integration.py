@@ -20,6 +20,7 @@ from sklearn.utils import get_tags
 
 from skprecmed import KerasNetClassifier
 
+from ._helpers import assert_same_search_with_n_jobs
 from ._instances import fast
 
 
@@ -107,15 +108,10 @@ def test_grid_search_pipeline_same_result_with_one_or_two_jobs(cancer_raw):
     )
     grid = {"net__hidden_layer_sizes": [(4,), (16,)], "net__learning_rate_init": [1e-3, 3e-2]}
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    results = [
-        GridSearchCV(pipe, grid, scoring="roc_auc", cv=cv, n_jobs=n_jobs).fit(X, y)
-        for n_jobs in (1, 2)
-    ]
-    assert results[0].best_params_ == results[1].best_params_
-    np.testing.assert_array_equal(
-        results[0].cv_results_["mean_test_score"], results[1].cv_results_["mean_test_score"]
+    search = assert_same_search_with_n_jobs(
+        lambda n: GridSearchCV(pipe, grid, scoring="roc_auc", cv=cv, n_jobs=n), X, y
     )
-    assert results[0].best_score_ > 0.9
+    assert search.best_score_ > 0.9
 
 
 def test_pipeline_with_imputer_accepts_missing_values(cancer_raw):

@@ -1,10 +1,6 @@
 """KerasNetSurvivalAnalysis on real cohorts shipped with scikit-survival."""
 
-import subprocess
-import sys
-import textwrap
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.compose import make_column_selector, make_column_transformer
@@ -19,6 +15,7 @@ from sksurv.util import Surv
 
 from skprecmed import KerasNetSurvivalAnalysis
 
+from ._helpers import assert_same_search_with_n_jobs, predict_in_fresh_process
 from ._instances import fast
 
 WHAS_NUMERIC = ["age", "bmi", "hr", "sysbp", "diasbp"]
@@ -124,13 +121,8 @@ def test_grid_search_same_result_with_one_or_two_jobs():
     X, y = load_gbsg2()
     grid = {"kerasnetsurvivalanalysis__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
-    searches = [
-        GridSearchCV(_gbsg2_pipeline(batch_size=256), grid, cv=cv, n_jobs=n).fit(X, y)
-        for n in (1, 2)
-    ]
-    assert searches[0].best_params_ == searches[1].best_params_
-    np.testing.assert_array_equal(
-        searches[0].cv_results_["mean_test_score"], searches[1].cv_results_["mean_test_score"]
+    assert_same_search_with_n_jobs(
+        lambda n: GridSearchCV(_gbsg2_pipeline(batch_size=256), grid, cv=cv, n_jobs=n), X, y
     )
 
 
@@ -138,21 +130,12 @@ def test_grid_search_same_result_with_one_or_two_jobs():
 def test_joblib_round_trip_in_a_fresh_process(tmp_path):
     X, y = load_gbsg2()
     model = _gbsg2_pipeline(batch_size=256).fit(X, y)
-    joblib.dump(model, tmp_path / "m.joblib")
-    X.to_pickle(tmp_path / "X.pkl")
-    code = textwrap.dedent(
-        f"""
-        import joblib, numpy as np, pandas as pd
-        model = joblib.load({str(tmp_path / "m.joblib")!r})
-        X = pd.read_pickle({str(tmp_path / "X.pkl")!r})
-        np.save({str(tmp_path / "risk.npy")!r}, model.predict(X))
-        np.save({str(tmp_path / "surv.npy")!r}, model.predict_survival_function(X, return_array=True))
-        """
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "risk.npy"), model.predict(X))
+    methods = {"predict": {}, "predict_survival_function": {"return_array": True}}
+    outputs, _ = predict_in_fresh_process(model, X, tmp_path, methods=methods)
+    np.testing.assert_array_equal(outputs["predict"], model.predict(X))
     np.testing.assert_array_equal(
-        np.load(tmp_path / "surv.npy"), model.predict_survival_function(X, return_array=True)
+        outputs["predict_survival_function"],
+        model.predict_survival_function(X, return_array=True),
     )
 
 
