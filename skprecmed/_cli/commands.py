@@ -102,7 +102,7 @@ def _preprocessor(X):
 
 def _progress_bar(epochs):
     """A Keras callback drawing one progress line on stderr."""
-    from ._keras import import_keras
+    from .._keras import import_keras
 
     _, keras = import_keras()
 
@@ -128,8 +128,8 @@ def train(data, output, *, target=None, event=None, time=None, task="auto", epoc
     """Train a model on a data file and write it in the safe format."""
     from sklearn.pipeline import Pipeline
 
-    from . import KerasNetClassifier, KerasNetRegressor
-    from ._model_file import save_model
+    from .. import KerasNetClassifier, KerasNetRegressor
+    from .._model_file import save_model
 
     frame = read_table(data)
     y, target_columns = _targets(frame, data, target, event, time)
@@ -149,7 +149,7 @@ def train(data, output, *, target=None, event=None, time=None, task="auto", epoc
         model = TransformedTargetRegressor(network, transformer=StandardScaler())
         y = y.astype(float)
     else:
-        from . import KerasNetSurvivalAnalysis
+        from .. import KerasNetSurvivalAnalysis
 
         network = KerasNetSurvivalAnalysis(batch_size=256, **params)
         model = network
@@ -168,7 +168,7 @@ def train(data, output, *, target=None, event=None, time=None, task="auto", epoc
 
 
 def _load(model_path):
-    from ._model_file import load_model
+    from .._model_file import load_model
 
     if not Path(model_path).exists():
         raise CommandError(f"{model_path}: no such file.")
@@ -262,7 +262,7 @@ def _print_metrics(results, positive):
 
 def info(model_path):
     """Print a model file's metadata without loading the model."""
-    from ._model_file import read_metadata
+    from .._model_file import read_metadata
 
     if not Path(model_path).exists():
         raise CommandError(f"{model_path}: no such file.")

@@ -1,13 +1,6 @@
-"""The ``skprecmed`` command line (argparse).
-
-``skprecmed demo`` runs the main job; ``train``, ``predict``, ``evaluate``
-and ``info`` work on CSV/Parquet files and safe model files. A problem with
-the user's files is one line on standard error and exit status 1, never a
-traceback.
-"""
+"""The argument parser of the ``skprecmed`` command line."""
 
 import argparse
-import sys
 
 
 def _hidden(text):
@@ -26,7 +19,7 @@ def _outcome_options(parser):
     parser.add_argument("--time", help="survival: time-to-event or censoring column")
 
 
-def _parser():
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="skprecmed",
         description="Keras deep learning for precision medicine, the scikit-learn way.",
@@ -64,37 +57,3 @@ def _parser():
     info = commands.add_parser("info", help="print a model file's metadata")
     info.add_argument("model", help="model file")
     return parser
-
-
-def main(argv=None):
-    """Entry point of the ``skprecmed`` console script."""
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            from ._demo import demo
-
-            demo(output=args.output, epochs=args.epochs, cv=args.cv, missing=args.missing,
-                 seed=args.seed)
-            return 0
-        from . import _commands
-
-        if args.command == "train":
-            _commands.train(args.data, args.output, target=args.target, event=args.event,
-                            time=args.time, task=args.task, epochs=args.epochs,
-                            hidden=args.hidden, seed=args.seed)
-        elif args.command == "predict":
-            _commands.predict(args.model, args.data, args.output)
-        elif args.command == "evaluate":
-            _commands.evaluate(args.model, args.data, target=args.target, event=args.event,
-                               time=args.time)
-        else:
-            _commands.info(args.model)
-    except (ValueError, TypeError, KeyError, OSError, ImportError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"skprecmed: error: {message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -55,7 +55,7 @@ def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, se
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import KerasNetClassifier, __version__
+    from .. import KerasNetClassifier, __version__
 
     say = _progress(time.perf_counter())
     say(f"skprecmed {__version__}: disease-risk demo")
