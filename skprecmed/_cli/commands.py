@@ -89,13 +89,14 @@ def _progress_bar(epochs):
             done = int(30 * (epoch + 1) / epochs)
             loss = (logs or {}).get("loss", float("nan"))
             bar = f"[{'#' * done}{'.' * (30 - done)}]"
+            # open before printing: Ctrl-C may land inside print
+            self.line_open = True
             print(
                 f"\r{bar} epoch {epoch + 1}/{epochs} loss {loss:.4f}",
                 end="",
                 file=sys.stderr,
                 flush=True,
             )
-            self.line_open = True
 
         def on_train_end(self, logs=None):
             self.end_line()
@@ -207,27 +208,28 @@ def train(
     return pipe
 
 
-def _read_model_file(read, model_path):
-    """``read(model_path)``, with a damaged file reported as one line.
+def _read_model_file(function, model_path):
+    """``skprecmed._model_file.<function>(model_path)``, one-line errors.
 
-    A zip member whose compressed data is damaged raises :mod:`zlib`'s error
-    (or ``EOFError``), which is not a ``ValueError``: name the file instead.
+    The missing file is reported before importing skops. A zip member whose
+    compressed data is damaged raises :mod:`zlib`'s error (or ``EOFError``),
+    which is not a ``ValueError``: name the file instead.
     """
     import zipfile
     import zlib
 
     if not Path(model_path).exists():
         raise CommandError(f"{model_path}: no such file.")
+    from .. import _model_file
+
     try:
-        return read(model_path)
+        return getattr(_model_file, function)(model_path)
     except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
         raise CommandError(f"{model_path}: the model file is damaged ({exc}).") from exc
 
 
 def _load(model_path):
-    from .._model_file import load_model
-
-    return _read_model_file(load_model, model_path)
+    return _read_model_file("load_model", model_path)
 
 
 def _features(model, frame, path):
@@ -366,8 +368,6 @@ def _print_metrics(results, positive):
 
 def info(model_path):
     """Print a model file's metadata without loading the model."""
-    from .._model_file import read_metadata
-
-    metadata = _read_model_file(read_metadata, model_path)
+    metadata = _read_model_file("read_metadata", model_path)
     print(json.dumps(metadata, indent=2))
     return metadata
