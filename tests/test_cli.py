@@ -3,6 +3,7 @@
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -185,13 +186,13 @@ def _stray_radius(folder):
 
 
 def _damaged_model(folder):
-    """A model file whose compressed payload has 64 bytes zeroed."""
+    """A model file whose payload is not valid deflate data (zlib's error)."""
     good = folder / "m.skprecmed"
     data = bytearray(good.read_bytes())
     with zipfile.ZipFile(good) as archive:
-        info = archive.getinfo("model.skops")
-    start = info.header_offset + 30 + len(info.filename) + 100
-    data[start : start + 64] = bytes(64)
+        offset = archive.getinfo("model.skops").header_offset
+    name, extra = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    data[offset + 30 + name + extra] = 0xFF  # last block, reserved type 3
     (folder / "damaged.skprecmed").write_bytes(bytes(data))
     return folder / "damaged.skprecmed"
 
@@ -248,7 +249,7 @@ def _damaged_model(folder):
         (
             _damaged_model,
             ["predict", "{file}", "{data}"],
-            "damaged|not a skprecmed model file",
+            "damaged.skprecmed: the model file is damaged",
         ),
         (
             lambda d: d / "test.csv",
