@@ -55,7 +55,8 @@ def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, se
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import KerasNetClassifier, __version__
+    from .. import KerasNetClassifier, __version__
+    from .._atomic import atomic_write
 
     say = _progress(time.perf_counter())
     say(f"skprecmed {__version__}: disease-risk demo")
@@ -87,8 +88,8 @@ def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, se
         "net__learning_rate_init": [0.001, 0.01],
     }
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    n_fits = cv * len(grid["net__hidden_layer_sizes"]) * len(
-        grid["net__learning_rate_init"]
+    n_fits = (
+        cv * len(grid["net__hidden_layer_sizes"]) * len(grid["net__learning_rate_init"])
     )
     say(f"tuning 2 hyperparameters with GridSearchCV ({n_fits} fits, ROC AUC)")
     search = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=folds).fit(
@@ -110,17 +111,12 @@ def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, se
     say("held-out patients (never seen in tuning or training):")
     print(f"    ROC AUC      {auc:.3f}")
     print(f"    accuracy     {accuracy_score(y_test, pred):.3f}")
-    print(
-        "    sensitivity  "
-        f"{recall_score(y_test, pred, pos_label='malignant'):.3f}"
-    )
-    print(
-        "    specificity  "
-        f"{recall_score(y_test, pred, pos_label='benign'):.3f}"
-    )
+    print(f"    sensitivity  {recall_score(y_test, pred, pos_label='malignant'):.3f}")
+    print(f"    specificity  {recall_score(y_test, pred, pos_label='benign'):.3f}")
     print(f"    Brier score  {brier_score_loss(y_test == 'malignant', proba):.3f}")
 
-    joblib.dump(model, output)
+    with atomic_write(output) as f:  # Ctrl-C leaves no half-written file
+        joblib.dump(model, f)
     say(f"saved the fitted pipeline to {output}")
     reloaded = joblib.load(output)
     again = reloaded.predict_proba(X_test)[:, positive]
@@ -131,4 +127,3 @@ def demo(output="skprecmed_demo_model.joblib", epochs=30, cv=5, missing=0.05, se
         print(f"    patient {i + 1}: {p:.3f} (truth: {y_test[i]})")
     say("done")
     return auc
-
