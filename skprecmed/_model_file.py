@@ -47,6 +47,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from ._atomic import atomic_write
+from ._utils import final_estimator
 
 FORMAT = "skprecmed-model/1"
 _PACKAGES = (
@@ -354,7 +355,7 @@ def _json_safe(value):
 
 
 def _describe(model, X):
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    final = final_estimator(model)
     metadata = {
         "format": FORMAT,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(

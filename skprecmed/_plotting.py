@@ -1,5 +1,7 @@
 """Pictures of training (matplotlib, the ``plot`` extra)."""
 
+from ._utils import final_estimator
+
 
 def plot_learning_curve(estimator, ax=None):
     """Plot training (and validation) loss per epoch from ``history_``.
@@ -28,8 +30,7 @@ def plot_learning_curve(estimator, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    final = getattr(final, "regressor_", final)  # TransformedTargetRegressor
+    final = final_estimator(estimator)
     history = getattr(final, "history_", None)
     if history is None:
         raise ValueError(

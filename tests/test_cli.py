@@ -249,7 +249,7 @@ def _damaged_model(folder):
         (
             _damaged_model,
             ["predict", "{file}", "{data}"],
-            "damaged.skprecmed: the model file is damaged",
+            "damaged.skprecmed: member 'model.skops' is corrupt",
         ),
         (
             lambda d: d / "test.csv",

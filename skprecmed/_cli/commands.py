@@ -209,23 +209,17 @@ def train(
 
 
 def _read_model_file(function, model_path):
-    """``skprecmed._model_file.<function>(model_path)``, one-line errors.
+    """``skprecmed._model_file.<function>(model_path)``.
 
-    The missing file is reported before importing skops. A zip member whose
-    compressed data is damaged raises :mod:`zlib`'s error (or ``EOFError``),
-    which is not a ``ValueError``: name the file instead.
+    The missing file is reported before importing skops; every damaged or
+    hostile file raises :class:`~skprecmed.ModelFileError`, a ``ValueError``
+    that the command line prints as one line.
     """
-    import zipfile
-    import zlib
-
     if not Path(model_path).exists():
         raise CommandError(f"{model_path}: no such file.")
     from .. import _model_file
 
-    try:
-        return getattr(_model_file, function)(model_path)
-    except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
-        raise CommandError(f"{model_path}: the model file is damaged ({exc}).") from exc
+    return getattr(_model_file, function)(model_path)
 
 
 def _load(model_path):
