@@ -138,6 +138,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_normalization": ["boolean"],
+        "skip_connection": ["boolean"],
         "architecture": [StrOptions({"dense", "cnn1d", "rnn", "cnn2d"})],
         "filters": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
@@ -145,12 +146,13 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         "recurrent": [StrOptions({"gru", "lstm"})],
         "recurrent_units": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
         "loss": [StrOptions({"auto"}), str, callable],
         "metrics": [list, None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -168,8 +170,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         activation="relu",
         *,
         dropout=0.0,
-        alpha=0.0,
+        alpha=1e-4,
         batch_normalization=False,
+        skip_connection=True,
         architecture="dense",
         filters=32,
         kernel_size=9,
@@ -177,16 +180,17 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         recurrent="gru",
         recurrent_units=32,
         bidirectional=False,
+        ensemble_size=1,
         optimizer="adam",
         learning_rate_init=0.001,
         loss="auto",
         metrics=None,
-        epochs=10,
-        batch_size=32,
+        epochs=200,
+        batch_size="auto",
         shuffle=True,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         model=None,
         model_kwargs=None,
         callbacks=None,
@@ -198,6 +202,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self.dropout = dropout
         self.alpha = alpha
         self.batch_normalization = batch_normalization
+        self.skip_connection = skip_connection
         self.architecture = architecture
         self.filters = filters
         self.kernel_size = kernel_size
@@ -205,6 +210,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self.recurrent = recurrent
         self.recurrent_units = recurrent_units
         self.bidirectional = bidirectional
+        self.ensemble_size = ensemble_size
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
         self.loss = loss
@@ -258,6 +264,11 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 compile_kwargs, seeds.build,
             )
         else:
+            if self.ensemble_size > 1:
+                raise ValueError(
+                    "ensemble_size > 1 builds skprecmed's own networks; with a "
+                    "custom model, set ensemble_size=1."
+                )
             meta = _builder_meta(X, target)
             model = _build.build_custom(
                 self.model, self.model_kwargs, meta, compile_kwargs,
@@ -272,7 +283,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             sample_weight=target.sample_weight,
             architecture=architecture,
             epochs=self.epochs,
-            batch_size=self.batch_size,
+            batch_size=self._auto_batch_size if self.batch_size == "auto" else self.batch_size,
             shuffle=self.shuffle,
             shuffle_seed=seeds.shuffle,
             early_stopping=self.early_stopping,
@@ -287,6 +298,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self.model_ = model
         self.history_ = history
         self.n_iter_ = len(history.get("loss", ()))
+        self._n_members = int(self.ensemble_size) if self.model is None else 1
         for name, value in target.attributes.items():
             setattr(self, name, value)
         self._inference_plan = (
@@ -314,6 +326,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             "dropout": float(self.dropout),
             "alpha": float(self.alpha),
             "batch_normalization": bool(self.batch_normalization),
+            "skip_connection": bool(self.skip_connection),
             "architecture": self.architecture,
             "filters": int(self.filters),
             "kernel_size": int(self.kernel_size),
@@ -321,7 +334,11 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             "recurrent": self.recurrent,
             "recurrent_units": int(self.recurrent_units),
             "bidirectional": bool(self.bidirectional),
+            "ensemble_size": int(self.ensemble_size),
         }
+
+    #: rows per gradient step for ``batch_size="auto"``
+    _auto_batch_size = 32
 
     #: False for targets that scikit-learn cannot validate (survival's
     #: structured arrays): ``_prepare_target`` validates them instead
@@ -394,7 +411,15 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
     def _forward(self, X):
-        """Validate ``X`` and return the network's raw output, float64, 2-D."""
+        """Validate ``X``; the network's raw output, float64, 2-D.
+
+        For an ensemble, the mean of the members' outputs (probabilities,
+        values or log-risks).
+        """
+        return self._forward_members(X).mean(axis=1)
+
+    def _forward_members(self, X):
+        """Validate ``X``; each member's raw output, shape (n, n_members, n_out)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         plan = getattr(self, "_inference_plan", None)
@@ -421,7 +446,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 "features are far outside the range seen in fit; check they are "
                 "scaled as the training data were."
             )
-        return out
+        return out.reshape(len(X), getattr(self, "_n_members", 1), -1)
 
     # ----------------------------------------------------------------- tags
     def __sklearn_tags__(self):

@@ -167,6 +167,10 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         model = build_network(
             input_shape, n_outputs, output_activation, seed=seed, **network
         )
+    if network.get("ensemble_size", 1) > 1:
+        from ._losses import MemberMeanLoss
+
+        kwargs = {**kwargs, "loss": MemberMeanLoss(kwargs["loss"], network["ensemble_size"])}
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
     model.compile(**kwargs, jit_compile=False, steps_per_execution=32)

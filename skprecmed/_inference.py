@@ -2,8 +2,10 @@
 
 A Keras call costs milliseconds of framework overhead; the forward pass of a
 small dense network costs microseconds in NumPy. After ``fit``, a network
-that is a plain chain of ``Dense``, ``BatchNormalization``, ``Dropout`` and
-``Activation`` layers with known activations is turned into an
+made of ``Dense``, ``BatchNormalization``, ``Dropout`` and ``Activation``
+layers with known activations, in a chain, with a skip connection from the
+inputs to the output layer, or several such chains side by side (an
+ensemble), is turned into an
 :class:`InferencePlan`: its weights as NumPy arrays and the operations to
 apply. The plan is checked against the Keras model on probe inputs and
 rejected (Keras is then used) if they differ by more than ``ATOL``. Plans
@@ -59,7 +61,10 @@ class InferencePlan:
     ----------
     steps : list of tuple
         ``("dense", kernel, bias)``, ``("affine", scale, shift)`` (batch
-        normalisation at inference) or ``("activation", name)``.
+        normalisation at inference), ``("activation", name)``,
+        ``("concat_input",)`` (the inputs appended to the current values: a
+        skip connection) or ``("parallel", [steps, ...])`` (several chains
+        computed from the inputs, outputs side by side: an ensemble).
 
     Examples
     --------
@@ -79,18 +84,26 @@ class InferencePlan:
 
         Computed in ``X``'s precision (float32 or float64).
         """
-        out = X
-        for step in self.steps:
-            kind = step[0]
-            if kind == "dense":
-                out = out @ step[1].astype(out.dtype, copy=False)
-                if step[2] is not None:
-                    out += step[2]
-            elif kind == "affine":
-                out = out * step[1] + step[2]
-            else:
-                out = _ACTIVATIONS[step[1]](out)
-        return out
+        return _run(self.steps, X)
+
+
+def _run(steps, X):
+    out = X
+    for step in steps:
+        kind = step[0]
+        if kind == "dense":
+            out = out @ step[1].astype(out.dtype, copy=False)
+            if step[2] is not None:
+                out += step[2]
+        elif kind == "affine":
+            out = out * step[1] + step[2]
+        elif kind == "concat_input":  # a skip connection
+            out = np.hstack([out, X.astype(out.dtype, copy=False)])
+        elif kind == "parallel":  # ensemble members, side by side
+            out = np.hstack([_run(member, X) for member in step[1]])
+        else:
+            out = _ACTIVATIONS[step[1]](out)
+    return out
 
 
 def _activation_name(activation):
@@ -126,6 +139,28 @@ def _layer_steps(layer):
     return None
 
 
+class _Unsupported(Exception):
+    """A layer or a connection the plan cannot compute."""
+
+
+def _steps_to(tensor, inputs, producers):
+    """Steps computing ``tensor`` from the model's ``inputs``, walking back."""
+    if tensor is inputs:
+        return []
+    layer = producers[id(tensor)]
+    if type(layer).__name__ == "Concatenate":
+        parts = layer.input
+        if layer.axis not in (-1, 1):
+            raise _Unsupported
+        if len(parts) == 2 and parts[1] is inputs:
+            return _steps_to(parts[0], inputs, producers) + [("concat_input",)]
+        return [("parallel", [_steps_to(part, inputs, producers) for part in parts])]
+    steps = _layer_steps(layer)
+    if steps is None:
+        raise _Unsupported
+    return _steps_to(layer.input, inputs, producers) + steps
+
+
 def make_plan(model, n_features, probe=None):
     """Build and check the :class:`InferencePlan` of ``model``, or return None.
 
@@ -151,21 +186,13 @@ def make_plan(model, n_features, probe=None):
             return None
         if any(layer.dtype_policy.name != "float32" for layer in model.layers):
             return None
-        steps = []
-        current = model.inputs[0]
-        for layer in model.layers:
-            if type(layer).__name__ == "InputLayer":
-                continue
-            if layer.input is not current:
-                return None
-            layer_steps = _layer_steps(layer)
-            if layer_steps is None:
-                return None
-            steps += layer_steps
-            current = layer.output
-        if current is not model.outputs[0]:
-            return None
-    except (AttributeError, ValueError, TypeError):
+        producers = {
+            id(layer.output): layer
+            for layer in model.layers
+            if type(layer).__name__ != "InputLayer"
+        }
+        steps = _steps_to(model.outputs[0], model.inputs[0], producers)
+    except (AttributeError, ValueError, TypeError, KeyError, _Unsupported):
         return None
 
     plan = InferencePlan(steps)

@@ -39,3 +39,63 @@ def cox_ph_loss(y_true, y_pred):
     n = ops.cast(ops.shape(log_risk)[0], y_pred.dtype)
     n_events = ops.maximum(ops.sum(event), 1.0)
     return event * (log_denominator - log_risk) * n / n_events
+
+
+def _member_loss(loss, y_true, y_pred):
+    """Per-sample ``loss`` of one member's outputs (Keras' rank matching)."""
+    if isinstance(loss, keras.losses.Loss):
+        return loss.call(y_true, y_pred)
+    if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
+        y_true = ops.expand_dims(y_true, -1)
+    return loss(y_true, y_pred)
+
+
+@keras.saving.register_keras_serializable(package="skprecmed")
+class MemberMeanLoss(keras.losses.Loss):
+    """The mean of a loss over the members of an ensemble trained as one model.
+
+    The model's output holds ``ensemble_size`` members' outputs side by side
+    (``(batch, ensemble_size * n_outputs)``); each member's slice is scored
+    against the same ``y_true`` with ``loss`` and the scores are averaged, so
+    each member learns as if it were trained alone, in one graph.
+
+    Parameters
+    ----------
+    loss : str, callable or keras.losses.Loss
+        The members' loss.
+    ensemble_size : int
+        Number of members.
+    name : str, default="member_mean_loss"
+    reduction : str, default="sum_over_batch_size"
+    dtype : str or None, default=None
+    """
+
+    def __init__(
+        self,
+        loss,
+        ensemble_size,
+        name="member_mean_loss",
+        reduction="sum_over_batch_size",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.loss = keras.losses.get(loss) if isinstance(loss, str | dict) else loss
+        self.ensemble_size = int(ensemble_size)
+
+    def call(self, y_true, y_pred):
+        members = ops.split(y_pred, self.ensemble_size, axis=-1)
+        losses = [_member_loss(self.loss, y_true, member) for member in members]
+        return ops.mean(ops.stack(losses, axis=0), axis=0)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "loss": keras.losses.serialize(self.loss),
+            "ensemble_size": self.ensemble_size,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["loss"] = keras.losses.deserialize(config["loss"])
+        return cls(**config)

@@ -82,7 +82,7 @@ _EOCD, _ZIP64_LOCATOR = b"PK\x05\x06", b"PK\x06\x07"
 #: members a ``.keras`` archive may hold
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 #: ``registered_name`` of the Keras objects skprecmed registers
-KERAS_REGISTERED = frozenset({"skprecmed>cox_ph_loss"})
+KERAS_REGISTERED = frozenset({"skprecmed>cox_ph_loss", "skprecmed>MemberMeanLoss"})
 #: class names that carry code (marshalled Python bytecode)
 _KERAS_CODE = re.compile(r"lambda", re.IGNORECASE)
 
@@ -574,7 +574,9 @@ def _keras_problem(node):
             ):
                 return f"refers to function {config!r}"
         elif not isinstance(module, str) or not (
-            module == "keras" or module.startswith("keras.")
+            module == "keras"
+            or module.startswith("keras.")
+            or (module == "skprecmed._losses" and registered in KERAS_REGISTERED)
         ):
             return f"refers to module {module!r}, outside Keras"
         if (

@@ -25,10 +25,13 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     error. One or several targets (``y`` of shape ``(n_samples,)`` or
     ``(n_samples, n_targets)``).
 
-    Neural networks train best on targets of unit scale: wrap the estimator
-    in :class:`~sklearn.compose.TransformedTargetRegressor` with a
-    :class:`~sklearn.preprocessing.StandardScaler` when the target is in
-    clinical units.
+    The network learns a standardised target (each target's mean removed,
+    divided by its standard deviation, as
+    :class:`~sklearn.compose.TransformedTargetRegressor` with a
+    :class:`~sklearn.preprocessing.StandardScaler` would do) and ``predict``
+    answers in the target's own units, so a measurement in clinical units
+    (tens to hundreds) needs no wrapping. ``history_``'s losses are in
+    standardised units.
 
     Parameters
     ----------
@@ -47,19 +50,18 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
 
     Examples
     --------
-    >>> from sklearn.compose import TransformedTargetRegressor
     >>> from sklearn.datasets import load_diabetes
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skprecmed import KerasNetRegressor
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = TransformedTargetRegressor(
-    ...     make_pipeline(StandardScaler(), KerasNetRegressor(epochs=20, random_state=0)),
-    ...     transformer=StandardScaler(),
+    >>> X, y = load_diabetes(return_X_y=True)  # y: disease progression, 25 to 346
+    >>> reg = make_pipeline(
+    ...     StandardScaler(), KerasNetRegressor(ensemble_size=3, random_state=0)
     ... ).fit(X, y)
-    >>> reg.predict(X[:3]).shape
-    (3,)
-    >>> reg.score(X, y) > 0.4
+    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> mean.shape, std.shape
+    ((3,), (3,))
+    >>> bool(reg.score(X, y) > 0.4)
     True
     """
 
@@ -71,8 +73,13 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
         from scikeras.utils.transformers import RegressorTargetEncoder
 
         encoder = RegressorTargetEncoder().fit(y)
+        # learn on a standardised target (as TransformedTargetRegressor with
+        # a StandardScaler would); predict turns it back into y's units
+        y = np.asarray(y, dtype=np.float64)
+        mean, scale = y.mean(axis=0), y.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
         return FitTarget(
-            y=encoder.transform(y),
+            y=(y - mean) / scale,
             n_outputs=encoder.n_outputs_,
             activation="linear",
             loss="mean_squared_error" if self.loss == "auto" else self.loss,
@@ -84,7 +91,12 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
                 "y_dtype_": y.dtype,
                 "y_ndim_": y.ndim,
             },
-            attributes={"n_outputs_": encoder.n_outputs_, "_y_ndim": y.ndim},
+            attributes={
+                "n_outputs_": encoder.n_outputs_,
+                "_y_ndim": y.ndim,
+                "_y_mean": np.atleast_1d(mean),
+                "_y_scale": np.atleast_1d(scale),
+            },
         )
 
     def __sklearn_tags__(self):
@@ -92,18 +104,34 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
         tags.target_tags.multi_output = True
         return tags
 
-    def predict(self, X):
-        """Predicted target values.
+    def predict(self, X, return_std=False):
+        """Predicted target values, in the units of the ``y`` given to ``fit``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples, with the features seen in ``fit``.
+        return_std : bool, default=False
+            Also return the standard deviation of the ensemble members'
+            predictions (``ensemble_size`` >= 2): their disagreement, a
+            measure of the model's uncertainty, not of the noise in ``y``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions, in the shape of the ``y`` given to ``fit``.
+            Predictions (the members' mean), in the shape of ``y`` in ``fit``.
+        y_std : ndarray of the same shape
+            Only with ``return_std=True``.
         """
-        out = self._forward(X)
-        return out.ravel() if self._y_ndim == 1 else out
+        members = self._forward_members(X) * self._y_scale + self._y_mean
+        pred = members.mean(axis=1)
+        if self._y_ndim == 1:
+            pred = pred.ravel()
+        if not return_std:
+            return pred
+        if members.shape[1] < 2:
+            raise ValueError(
+                "return_std=True needs an ensemble: fit with ensemble_size >= 2."
+            )
+        std = members.std(axis=1)
+        return pred, std.ravel() if self._y_ndim == 1 else std

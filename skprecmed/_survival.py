@@ -95,6 +95,9 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
     _y_numeric = True
 
     _validate_y = False  # a structured array: checked by scikit-survival
+    #: the Cox loss compares each event with the patients at risk in its
+    #: batch: large batches approach the full partial likelihood
+    _auto_batch_size = 256
 
     def _prepare_target(self, X, y, sample_weight):
         if y is None:

@@ -33,7 +33,7 @@ def split_validation(X, y, sample_weight, *, fraction, stratify, seed):
         Share of the rows held out.
     stratify : bool
         Whether to stratify on the classes of ``y`` (not done when a class
-        has fewer than 2 rows).
+        has fewer than 2 rows, or a side has fewer rows than classes).
     seed : int
         Seed of the split.
 
@@ -48,8 +48,10 @@ def split_validation(X, y, sample_weight, *, fraction, stratify, seed):
     labels = None
     if stratify:
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
-        if np.unique(labels, return_counts=True)[1].min() < 2:
-            labels = None
+        counts = np.unique(labels, return_counts=True)[1]
+        n_validation = int(np.ceil(fraction * len(labels)))
+        if counts.min() < 2 or min(n_validation, len(labels) - n_validation) < len(counts):
+            labels = None  # too few rows to have every class on both sides
     arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
     parts = train_test_split(
         *arrays, test_size=fraction, random_state=seed, stratify=labels

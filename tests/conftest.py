@@ -39,3 +39,13 @@ def diabetes_scaled():
     """scikit-learn's diabetes data (442 patients), features and target standardised."""
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+
+
+@pytest.fixture(scope="session")
+def whas_scaled():
+    """WHAS500 (500 patients): five numeric covariates, standardised."""
+    from sksurv.datasets import load_whas500
+
+    X, y = load_whas500()
+    X = X[["age", "bmi", "hr", "sysbp", "diasbp"]].to_numpy(dtype=float)
+    return StandardScaler().fit_transform(X), y

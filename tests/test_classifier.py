@@ -13,9 +13,13 @@ def _dense_layers(model):
     return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
 
 
-def test_default_network_is_the_classic_one(cancer):
+#: the classic disease-prediction net, one line away from the defaults
+CLASSIC = dict(epochs=10, batch_size=32, alpha=0.0, early_stopping=False, skip_connection=False)
+
+
+def test_classic_network_is_one_line_away(cancer):
     X, y = cancer
-    clf = KerasNetClassifier(random_state=0).fit(X, y)
+    clf = KerasNetClassifier(**CLASSIC, random_state=0).fit(X, y)
     hidden, output = _dense_layers(clf.model_)
     assert (hidden.units, hidden.activation.__name__) == (32, "relu")
     assert (output.units, output.activation.__name__) == (1, "sigmoid")
@@ -25,6 +29,16 @@ def test_default_network_is_the_classic_one(cancer):
     assert clf.n_iter_ == 10 and len(clf.history_["loss"]) == 10
     # 569 samples in batches of 32: 18 steps per epoch
     assert int(clf.model_.optimizer.iterations) == 10 * 18
+    assert clf.score(X, y) > 0.95
+
+
+def test_defaults_stop_early_with_a_skip_connection_and_weight_decay(cancer):
+    X, y = cancer
+    clf = KerasNetClassifier(random_state=0).fit(X, y)
+    assert clf.n_iter_ < 200 and "val_loss" in clf.history_  # early stopping
+    assert clf.model_.get_layer("skip") is not None
+    assert clf.model_.get_layer("output").kernel.shape == (32 + 30, 1)
+    assert clf.model_.get_layer("output").kernel_regularizer.l2 == pytest.approx(1e-4)
     assert clf.score(X, y) > 0.95
 
 

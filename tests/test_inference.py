@@ -83,7 +83,7 @@ def test_unsupported_network_falls_back_to_keras(cancer):
         left = keras.layers.Dense(4, activation="relu")(inputs)
         right = keras.layers.Dense(4, activation="tanh")(inputs)
         outputs = keras.layers.Dense(1, activation="sigmoid")(
-            keras.layers.Concatenate()([left, right])
+            keras.layers.Multiply()([left, right])  # no plan step for this
         )
         model = keras.Model(inputs, outputs)
         model.compile(**compile_kwargs)
@@ -139,3 +139,19 @@ def test_reloaded_dense_net_scores_without_tensorflow(cancer, tmp_path):
     )
     assert imported == set()
     np.testing.assert_array_equal(outputs["predict_proba"], clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("ensemble_size", [1, 3])
+def test_skip_connection_and_ensembles_have_a_plan_matching_keras(cancer, ensemble_size):
+    X, y = cancer
+    clf = KerasNetClassifier(
+        **fast(skip_connection=True, ensemble_size=ensemble_size, dropout=0.1)
+    ).fit(X, y)
+    assert clf._inference_plan is not None
+    kinds = [step[0] for step in clf._inference_plan.steps]
+    if ensemble_size == 1:
+        assert "concat_input" in kinds
+    else:
+        assert kinds == ["parallel"] and len(clf._inference_plan.steps[0][1]) == 3
+    members = _keras_outputs(clf, X).reshape(len(X), ensemble_size)
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], members.mean(axis=1), atol=1e-6)
