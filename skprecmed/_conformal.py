@@ -163,7 +163,7 @@ class _ConformalBase(MetaEstimatorMixin, BaseEstimator):
             g: conformal_quantile(scores[groups == g], self.coverage)
             for g in self.groups_
         }
-        small = [g for g, q in self.quantiles_.items() if np.isinf(q)]
+        small = [g.item() for g, q in self.quantiles_.items() if np.isinf(q)]
         if small:
             warnings.warn(
                 f"Groups {small} have too few calibration patients for coverage "
@@ -241,7 +241,8 @@ class ConformalClassifier(ClassifierMixin, _ConformalBase):
         average. ``"aps"`` (adaptive prediction sets, non-randomised): the
         total probability of the classes at least as probable as the true
         one; larger sets, but more even coverage across easy and hard
-        patients.
+        patients. Without randomisation it is conservative: coverage can
+        exceed ``coverage``, most with few classes.
     groups : str, int or array-like of shape (n_samples,), default=None
         Calibrate separately within each group (Mondrian conformal
         prediction), so that the coverage holds in every group: a column
