@@ -382,6 +382,19 @@ def test_split_conformal_average_coverage_is_at_least_nominal():
     assert 0.89 <= np.mean(coverages) <= 0.93
 
 
+def test_conformal_regressor_intervals_equal_mapies_on_the_same_split():
+    X, y = make_regression(n_samples=200, n_features=3, noise=10, random_state=0)
+    conformal = ConformalRegressor(RidgeCV(), calibration_size=0.3, random_state=4)
+    intervals = conformal.fit(X, y).predict_interval(X[:10])
+    # the same split as ConformalRegressor's, given to MAPIE by hand
+    fit_rows, cal_rows = train_test_split(np.arange(200), test_size=0.3, random_state=4)
+    mapie = mapie_regression.SplitConformalRegressor(
+        RidgeCV(), confidence_level=0.9, prefit=False
+    )
+    mapie.fit(X[fit_rows], y[fit_rows]).conformalize(X[cal_rows], y[cal_rows])
+    np.testing.assert_allclose(intervals, mapie.predict_interval(X[:10])[1][:, :, 0])
+
+
 def test_conformal_regressor_bad_input():
     X, y = make_regression(n_samples=50, n_features=2, random_state=0)
     with pytest.raises(ValueError, match="y must be 1-D"):
