@@ -26,6 +26,12 @@ __all__ = [
     "feature_attributions",
     "clear_trainer_cache",
     "set_trainer_cache_size",
+    "ConformalClassifier",
+    "ConformalRegressor",
+    "performance_intervals",
+    "survival_calibration",
+    "plot_survival_calibration",
+    "plot_subgroup_coverage",
     "__version__",
 ]
 
@@ -44,6 +50,12 @@ _LAZY = {
     "feature_attributions": "._attribution",
     "clear_trainer_cache": "._trainers",
     "set_trainer_cache_size": "._trainers",
+    "ConformalClassifier": "._conformal",
+    "ConformalRegressor": "._conformal",
+    "performance_intervals": "._evaluation",
+    "survival_calibration": "._evaluation",
+    "plot_survival_calibration": "._plotting",
+    "plot_subgroup_coverage": "._plotting",
 }
 
 

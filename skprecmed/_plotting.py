@@ -45,3 +45,124 @@ def plot_learning_curve(estimator, ax=None):
     ax.set(xlabel="epoch", ylabel="loss")
     ax.legend()
     return ax
+
+
+def plot_survival_calibration(table, ax=None):
+    """Plot predicted against observed survival, with the bootstrap band.
+
+    One line per time of ``table``: each risk group's mean predicted
+    survival (x) against its Kaplan-Meier survival (y), the shaded band the
+    observed value's bootstrap interval; a calibrated model lies on the
+    diagonal.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The result of :func:`survival_calibration`.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes by default.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The first line is the diagonal, then one line (and one band) per
+        time.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skprecmed import plot_survival_calibration
+    >>> table = pd.DataFrame({
+    ...     "time": [1.0, 1.0], "risk_group": [1, 2], "n": [50, 50],
+    ...     "predicted": [0.8, 0.4], "observed": [0.75, 0.45],
+    ...     "lower": [0.6, 0.3], "upper": [0.9, 0.6],
+    ... })
+    >>> [line.get_label() for line in plot_survival_calibration(table).get_lines()]
+    ['ideal', 't = 1']
+    """
+    import matplotlib.pyplot as plt
+
+    _check_columns(table, ["time", "predicted", "observed", "lower", "upper"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="ideal")
+    for time, rows in table.groupby("time", sort=True):
+        rows = rows.sort_values("predicted")
+        (line,) = ax.plot(
+            rows["predicted"], rows["observed"], marker="o", label=f"t = {time:g}"
+        )
+        ax.fill_between(
+            rows["predicted"], rows["lower"], rows["upper"],
+            color=line.get_color(), alpha=0.2,
+        )
+    ax.set(
+        xlabel="predicted survival", ylabel="observed survival (Kaplan-Meier)",
+        xlim=(0, 1), ylim=(0, 1),
+    )
+    ax.legend()
+    return ax
+
+
+def plot_subgroup_coverage(table, coverage=None, ax=None):
+    """Bar chart of the coverage of conformal sets or intervals per subgroup.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The result of :func:`performance_intervals` with ``groups`` and a
+        :class:`ConformalClassifier` or :class:`ConformalRegressor`: its
+        ``coverage`` rows are drawn, with their confidence intervals as
+        error bars.
+    coverage : float, default=None
+        The target coverage, drawn as a horizontal line.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes by default.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One bar per group, in the table's order.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skprecmed import plot_subgroup_coverage
+    >>> table = pd.DataFrame({
+    ...     "group": ["all", "F", "M"], "metric": ["coverage"] * 3,
+    ...     "estimate": [0.9, 0.88, 0.92], "lower": [0.85, 0.8, 0.85],
+    ...     "upper": [0.95, 0.95, 0.97], "n": [200, 100, 100],
+    ... })
+    >>> ax = plot_subgroup_coverage(table, coverage=0.9)
+    >>> [round(float(bar.get_height()), 2) for bar in ax.patches]
+    [0.9, 0.88, 0.92]
+    """
+    import matplotlib.pyplot as plt
+
+    _check_columns(table, ["group", "metric", "estimate", "lower", "upper"])
+    rows = table[table["metric"] == "coverage"]
+    if rows.empty:
+        raise ValueError(
+            "The table has no coverage rows: pass a Conformal* estimator and groups "
+            "to performance_intervals."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1 + 0.8 * len(rows), 3.5))
+    labels = [f"{g}\n(n={n})" for g, n in zip(rows["group"], rows["n"], strict=True)]
+    estimate = rows["estimate"].to_numpy()
+    error = [estimate - rows["lower"].to_numpy(), rows["upper"].to_numpy() - estimate]
+    ax.bar(labels, estimate, yerr=error, capsize=4, color="C0")
+    if coverage is not None:
+        ax.axhline(coverage, color="C3", linestyle="--", label=f"target {coverage:g}")
+        ax.legend(loc="lower right")
+    ax.set(ylabel="coverage", ylim=(0, 1.05))
+    return ax
+
+
+def _check_columns(table, columns):
+    missing = [c for c in columns if c not in getattr(table, "columns", ())]
+    if missing:
+        raise ValueError(f"table lacks the columns {missing}.")

@@ -1,11 +1,15 @@
 """Personal treatment choice from a fitted risk model (DeepSurv's recommender)."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 
-def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
+def recommend_treatment(
+    estimator, X, treatment, options=None, *, outcome=None, min_difference=None
+):
     """Predict each patient's risk under each treatment option and pick the lowest.
 
     For every option, the treatment column of ``X`` is set to that option
@@ -42,6 +46,14 @@ def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
     outcome : label, default=None
         For a classifier, the class whose probability is the risk (the bad
         outcome); by default the last of ``estimator.classes_``.
+    min_difference : float, default=None
+        Abstain where the choice is a near tie: a patient whose best option
+        beats the runner-up by less than ``min_difference`` (in the units of
+        the risk: a probability for a classifier, a log-hazard ratio for a
+        survival model) gets no recommendation (``None`` in
+        ``recommended``, NaN in ``risk_difference``). This is a threshold
+        on the size of the predicted effect, not a statistical confidence
+        level: the model's own uncertainty about the risks is not used.
 
     Returns
     -------
@@ -51,7 +63,9 @@ def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
         option of lowest risk; ``current`` (n_patients,): the treatment in
         ``X``; ``risk_difference`` (n_patients,): risk under the
         recommended option minus risk under the current one (zero or
-        negative: the predicted gain).
+        negative: the predicted gain); ``margin`` (n_patients,): risk under
+        the runner-up option minus risk under the best one (zero or
+        positive: how clear the choice is).
 
     Examples
     --------
@@ -72,8 +86,25 @@ def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
     (500, 2)
     >>> bool(np.mean(result.recommended == (marker > 0)) > 0.9)
     True
+
+    Abstaining where the two treatments' risks differ by less than 0.1:
+
+    >>> cautious = recommend_treatment(model, X, treatment=1, min_difference=0.1)
+    >>> abstained = np.equal(cautious.recommended, None)
+    >>> bool(np.all(cautious.margin[abstained] < 0.1))
+    True
+    >>> bool(np.all(np.abs(marker[abstained]) < 0.5))
+    True
     """
     check_is_fitted(estimator)
+    if min_difference is not None and (
+        not isinstance(min_difference, numbers.Real)
+        or isinstance(min_difference, bool)
+        or not min_difference >= 0
+    ):
+        raise ValueError(
+            f"min_difference must be a number >= 0 or None; got {min_difference!r}."
+        )
     is_frame = hasattr(X, "columns") and hasattr(X, "copy")
     if is_frame:
         if treatment not in X.columns:
@@ -110,12 +141,21 @@ def recommend_treatment(estimator, X, treatment, options=None, *, outcome=None):
     current_risk = np.where(
         current_index >= 0, risks[np.arange(len(current)), current_index], np.nan
     )
+    ordered = np.sort(risks, axis=1)
+    margin = ordered[:, 1] - ordered[:, 0]
+    risk_difference = risks[np.arange(len(current)), best] - current_risk
+    if min_difference is not None:
+        abstain = margin < min_difference
+        recommended = recommended.astype(object)
+        recommended[abstain] = None
+        risk_difference = np.where(abstain, np.nan, risk_difference)
     return Bunch(
         options=options,
         risks=risks,
         recommended=recommended,
         current=current,
-        risk_difference=risks[np.arange(len(current)), best] - current_risk,
+        risk_difference=risk_difference,
+        margin=margin,
     )
 
 

@@ -32,6 +32,12 @@ def test_public_api():
         "feature_attributions",
         "clear_trainer_cache",
         "set_trainer_cache_size",
+        "ConformalClassifier",
+        "ConformalRegressor",
+        "performance_intervals",
+        "survival_calibration",
+        "plot_survival_calibration",
+        "plot_subgroup_coverage",
         "__version__",
     ]
     assert skprecmed.__version__
