@@ -364,7 +364,8 @@ def _training_summary(X, y):
         summary["n_events"] = int(np.asarray(y[y.dtype.names[0]], dtype=bool).sum())
     elif y.dtype.kind in "OUSbiu":
         labels, counts = np.unique(y.astype(str), return_counts=True)
-        summary["class_counts"] = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+        labels, counts = labels.tolist(), counts.tolist()
+        summary["class_counts"] = dict(zip(labels, counts, strict=True))
     return summary
 
 
