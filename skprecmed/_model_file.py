@@ -354,7 +354,22 @@ def _json_safe(value):
     return repr(value)
 
 
-def _describe(model, X):
+def _training_summary(X, y):
+    """Rows, and class counts or events, of the training data (no values)."""
+    summary = {"n_rows": int(len(X) if X is not None else len(y))}
+    if y is None:
+        return summary
+    y = np.asarray(y)
+    if y.dtype.names:  # scikit-survival's (event, time) records
+        summary["n_events"] = int(np.asarray(y[y.dtype.names[0]], dtype=bool).sum())
+    elif y.dtype.kind in "OUSbiu":
+        labels, counts = np.unique(y.astype(str), return_counts=True)
+        labels, counts = labels.tolist(), counts.tolist()
+        summary["class_counts"] = dict(zip(labels, counts, strict=True))
+    return summary
+
+
+def _describe(model, X, y=None):
     final = final_estimator(model)
     metadata = {
         "format": FORMAT,
@@ -375,6 +390,8 @@ def _describe(model, X):
     }
     if X is not None and hasattr(X, "dtypes"):
         metadata["feature_dtypes"] = {str(k): str(v) for k, v in X.dtypes.items()}
+    if X is not None or y is not None:
+        metadata["training"] = _training_summary(X, y)
     return metadata
 
 
@@ -389,11 +406,24 @@ def _is_steps(value):
     )
 
 
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_training(value):
+    """``{"n_rows": 400, "n_events": 12}`` or ``{..., "class_counts": {...}}``."""
+    return isinstance(value, dict) and all(
+        _is_count(v)
+        or (isinstance(v, dict) and all(_is_count(c) for c in v.values()))
+        for v in value.values()
+    )
+
+
 def _optional(kind):
     return lambda value: value is None or isinstance(value, kind)
 
 
-#: what each metadata entry must be (``feature_dtypes`` may be absent)
+#: what each metadata entry must be (those in ``_MAY_LACK`` may be absent)
 _METADATA_FIELDS = {
     "created": ("a string", lambda v: isinstance(v, str)),
     "versions": ("a mapping of names to strings", _is_text_map),
@@ -407,11 +437,15 @@ _METADATA_FIELDS = {
     "feature_names": ("a list or null", _optional(list)),
     "classes": ("a list or null", _optional(list)),
     "feature_dtypes": ("a mapping of names to strings", _is_text_map),
+    "training": ("a mapping of names to counts or to mappings of counts", _is_training),
     "payload_sha256": (
         "64 hexadecimal digits",
         lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
     ),
 }
+
+#: entries older files, or files saved without ``X`` and ``y``, lack
+_MAY_LACK = {"feature_dtypes", "training"}
 
 
 def _check_metadata(metadata, path):
@@ -421,7 +455,7 @@ def _check_metadata(metadata, path):
         )
     for field, (expected, valid) in _METADATA_FIELDS.items():
         if field not in metadata:
-            if field == "feature_dtypes":
+            if field in _MAY_LACK:
                 continue
             raise ModelFileError(
                 f"{path} has malformed metadata: {field!r} is missing."
@@ -649,7 +683,7 @@ def _check_networks(model, path):
 
 
 # -------------------------------------------------------------- public API
-def save_model(model, path, X=None, key=None):
+def save_model(model, path, X=None, key=None, y=None):
     """Write a fitted model to a ``.skprecmed`` file, the safe format.
 
     The file is written atomically: an error while writing leaves the
@@ -662,10 +696,15 @@ def save_model(model, path, X=None, key=None):
     path : str or path-like
         Where to write.
     X : DataFrame, default=None
-        Training data (or a sample of it): its column dtypes are recorded.
+        Training data (or a sample of it): its column dtypes and its number
+        of rows are recorded (``metadata["training"]["n_rows"]``).
     key : bytes, default=None
         A secret: the file then holds an HMAC-SHA256 of its content, and
         ``load_model(path, key=key)`` refuses any file not signed with it.
+    y : array-like, default=None
+        The training outcome: for labels, the count of each class
+        (``"class_counts"``), for scikit-survival's records the number of
+        events (``"n_events"``) is recorded; never any value of ``X``.
 
     Returns
     -------
@@ -690,7 +729,7 @@ def save_model(model, path, X=None, key=None):
 
     _check_key(key)
     payload = skops.io.dumps(model)
-    metadata = _describe(model, X)
+    metadata = _describe(model, X, y)
     metadata["payload_sha256"] = hashlib.sha256(payload).hexdigest()
     raw_metadata = json.dumps(metadata, indent=2).encode("utf-8")
     with (

@@ -48,8 +48,9 @@ def test_metadata_describes_the_model(cancer_raw, tmp_path):
 
     data = load_breast_cancer(as_frame=True)
     model = make_pipeline(StandardScaler(), KerasNetClassifier(**fast())).fit(data.data, data.target)
-    save_model(model, tmp_path / "m.skprecmed", X=data.data)
+    save_model(model, tmp_path / "m.skprecmed", X=data.data, y=data.target)
     meta = read_metadata(tmp_path / "m.skprecmed")
+    assert meta["training"] == {"n_rows": 569, "class_counts": {"0": 212, "1": 357}}
     assert meta["estimator"] == "KerasNetClassifier"
     assert meta["steps"] == [["standardscaler", "StandardScaler"], ["kerasnetclassifier", "KerasNetClassifier"]]
     assert meta["feature_names"] == list(data.data.columns)

@@ -526,6 +526,10 @@ def test_edited_manifest_is_refused(valid, tmp_path):
         ("n_features_in", True),
         ("steps", [["scaler"]]),
         ("hyperparameters", "epochs=1"),
+        ("training", [400]),
+        ("training", {"n_rows": -1}),
+        ("training", {"n_rows": True}),
+        ("training", {"class_counts": {"benign": "250"}}),
     ],
 )
 def test_metadata_with_odd_types_is_refused(valid, tmp_path, field, value):

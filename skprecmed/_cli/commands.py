@@ -151,6 +151,7 @@ def train(
     epochs=30,
     hidden=(32,),
     seed=0,
+    id_column=None,
 ):
     """Train a model on a data file and write it in the safe format.
 
@@ -166,6 +167,8 @@ def train(
     epochs : int, default=30
     hidden : tuple of int, default=(32,)
     seed : int, default=0
+    id_column : str, default=None
+        A patient identifier: left out of the features.
 
     Returns
     -------
@@ -179,6 +182,11 @@ def train(
     check_output(output, [data])
     frame = read_table(data)
     y, target_columns = outcome(frame, data, target, event, time, event_value)
+    if id_column is not None:
+        check_columns(frame, [id_column], data)
+        if id_column in target_columns:
+            raise CommandError(f"--id {id_column!r} is also the outcome.")
+        target_columns = [*target_columns, id_column]
     X = frame.drop(columns=target_columns)
     if X.shape[1] == 0:
         raise CommandError(f"{data}: no feature columns besides the outcome.")
@@ -203,7 +211,7 @@ def train(
         network.set_params(callbacks=None)
     if task == "regress":
         pipe[-1].regressor_.set_params(callbacks=None)
-    save_model(pipe, output, X=X)
+    save_model(pipe, output, X=X, y=y)
     print(f"wrote {output}", file=sys.stderr)
     return pipe
 
@@ -235,21 +243,72 @@ def _features(model, frame, path):
     return frame
 
 
-def _predictions(model, X):
+def is_survival(model):
+    """Whether ``model`` (a fitted estimator or pipeline) predicts survival."""
+    return hasattr(model, "predict_survival_function")
+
+
+def time_label(t):
+    """``12.0`` -> ``"12"``, ``0.5`` -> ``"0.5"``: times in column names."""
+    return f"{t:g}"
+
+
+def survival_at(model, X, times, where="--times"):
+    """Survival probabilities, one row per patient and one column per time.
+
+    Raises :class:`~.tables.CommandError` for a time outside the model's
+    follow-up (the baseline survival is known from 0 to the last training
+    time, and nothing can be said past it).
+    """
+    functions = model.predict_survival_function(X)
+    low, high = functions[0].domain
+    outside = [t for t in times if not low <= t <= high]
+    if outside:
+        raise CommandError(
+            f"{where} {', '.join(map(time_label, outside))}: outside the model's "
+            f"follow-up ({time_label(low)} to {time_label(high)}, the training "
+            "times); choose times inside it."
+        )
+    return np.array([fn(np.asarray(times, dtype=float)) for fn in functions])
+
+
+def _predictions(model, X, times=None):
     import pandas as pd
 
+    if times and not is_survival(model):
+        raise CommandError("--times is for survival models only.")
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
         result = pd.DataFrame(proba, columns=[f"proba_{c}" for c in model.classes_])
         result["predicted"] = model.classes_[np.argmax(proba, axis=1)]
         return result
-    if hasattr(model, "predict_survival_function"):
-        return pd.DataFrame({"risk": model.predict(X)})
+    if is_survival(model):
+        result = pd.DataFrame({"risk": model.predict(X)})
+        if times:
+            surv = survival_at(model, X, times)
+            for j, t in enumerate(times):
+                result[f"survival_at_{time_label(t)}"] = surv[:, j]
+        return result
     return pd.DataFrame({"prediction": model.predict(X)})
 
 
-def predict(model_path, data, output=None):
+def _with_id(result, frame, id_column, path):
+    if id_column is None:
+        return result
+    check_columns(frame, [id_column], path)
+    result.insert(0, id_column, frame[id_column].to_numpy())
+    return result
+
+
+def predict(model_path, data, output=None, *, id_column=None, times=None):
     """Predictions for a data file, as a CSV (file or standard output).
+
+    A classifier gives ``proba_<class>`` columns and ``predicted``; a
+    regressor ``prediction``; a survival model ``risk``, the predicted
+    log-hazard ratio relative to the average training patient (0 is that
+    patient; +1 is about 2.7 times the hazard: higher, an earlier event), and
+    ``survival_at_<t>``, the probability of no event by time ``t``, for each
+    of ``times``.
 
     Parameters
     ----------
@@ -260,6 +319,11 @@ def predict(model_path, data, output=None):
     output : str or path-like, default=None
         The CSV to write, atomically; ``None`` or ``"-"``: standard output.
         Never one of the inputs.
+    id_column : str, default=None
+        A column of ``data`` copied as the first output column (never a
+        feature).
+    times : sequence of float, default=None
+        Survival models: the times of the ``survival_at_<t>`` columns.
 
     Returns
     -------
@@ -271,7 +335,10 @@ def predict(model_path, data, output=None):
     check_output(output, [model_path, data])
     model = _load(model_path)
     frame = read_table(data)
-    result = _predictions(model, _features(model, frame, data))
+    if id_column is not None:  # before the work, not after
+        check_columns(frame, [id_column], data)
+    features = _features(model, frame, data)  # selected by name: no ID
+    result = _with_id(_predictions(model, features, times), frame, id_column, data)
     if output is None or str(output) == "-":
         result.to_csv(sys.stdout, index=False)
     else:
@@ -280,8 +347,38 @@ def predict(model_path, data, output=None):
     return result
 
 
-def evaluate(model_path, data, *, target=None, event=None, time=None, event_value=None):
-    """Metrics of a model on a labelled data file; returns them as a dict."""
+def evaluate(
+    model_path,
+    data,
+    *,
+    target=None,
+    event=None,
+    time=None,
+    event_value=None,
+    threshold=0.5,
+    times=None,
+):
+    """Metrics of a model on a labelled data file, printed and returned.
+
+    Parameters
+    ----------
+    model_path, data : str or path-like
+        A model file and a labelled CSV or Parquet file.
+    target, event, time, event_value : str, default=None
+        The outcome (see :func:`~.tables.outcome`).
+    threshold : float, default=0.5
+        Binary classifiers: a patient is called positive (the second class)
+        when its probability is at least ``threshold``; sensitivity,
+        specificity, PPV and NPV are computed for that call.
+    times : sequence of float, default=None
+        Survival models: the evaluation times of the time-dependent AUC and
+        the Brier score; default the 25th, 50th and 75th percentiles of the
+        observed times.
+
+    Returns
+    -------
+    results : dict
+    """
     from sklearn import metrics
 
     model = _load(model_path)
@@ -289,11 +386,10 @@ def evaluate(model_path, data, *, target=None, event=None, time=None, event_valu
     y, _ = outcome(frame, data, target, event, time, event_value)
     X = _features(model, frame, data)
     results = {"n": len(X)}
-    if hasattr(model, "predict_survival_function"):
-        results["n_events"] = int(y[y.dtype.names[0]].sum())
-        results["c_index"] = model.score(X, y)
+    if is_survival(model):
+        results.update(_survival_metrics(model, X, y, times))
     elif hasattr(model, "predict_proba"):
-        results.update(_classification_metrics(model, X, y, data))
+        results.update(_classification_metrics(model, X, y, data, threshold))
     else:
         pred = model.predict(X)
         results["r2"] = metrics.r2_score(y, pred)
@@ -303,7 +399,75 @@ def evaluate(model_path, data, *, target=None, event=None, time=None, event_valu
     return results
 
 
-def _classification_metrics(model, X, y, data):
+def _evaluation_times(y, times):
+    """``times``, checked to lie inside the follow-up, or three quartiles."""
+    observed = y[y.dtype.names[1]]
+    low, high = float(observed.min()), float(observed.max())
+    if not times:
+        return sorted({float(t) for t in np.percentile(observed, [25, 50, 75])})
+    outside = [t for t in times if not low <= t < high]
+    if outside:
+        raise CommandError(
+            f"--times {', '.join(map(time_label, outside))}: outside the follow-up "
+            f"of the evaluation data ({time_label(low)} up to, not including, "
+            f"{time_label(high)})."
+        )
+    return sorted(times)
+
+
+def _survival_metrics(model, X, y, times):
+    """Harrell's and Uno's C, time-dependent AUC and (integrated) Brier score.
+
+    The censoring distribution of the inverse-probability weights is
+    estimated from the evaluation data itself (no training data is needed).
+    """
+    from sksurv.metrics import (
+        brier_score,
+        concordance_index_ipcw,
+        cumulative_dynamic_auc,
+        integrated_brier_score,
+    )
+
+    times = _evaluation_times(y, times)
+    risk = model.predict(X)
+    surv = survival_at(model, X, times)
+    results = {
+        "n_events": int(y[y.dtype.names[0]].sum()),
+        "c_index": model.score(X, y),
+        "uno_c": float(concordance_index_ipcw(y, y, risk, tau=times[-1])[0]),
+    }
+    auc, mean_auc = cumulative_dynamic_auc(y, y, risk, times)
+    _, brier = brier_score(y, y, surv, times)
+    for t, a, b in zip(times, auc, brier, strict=True):
+        results[f"auc_at_{time_label(t)}"] = float(a)
+        results[f"brier_at_{time_label(t)}"] = float(b)
+    results["mean_auc"] = float(mean_auc)
+    if len(times) > 1:
+        results["integrated_brier"] = float(
+            integrated_brier_score(y, y, surv, times)
+        )
+    return results
+
+
+def _threshold_metrics(positive, called):
+    """Sensitivity, specificity, PPV and NPV of calls ``called``."""
+    tp = int(np.sum(called & positive))
+    tn = int(np.sum(~called & ~positive))
+    fp = int(np.sum(called & ~positive))
+    fn = int(np.sum(~called & positive))
+
+    def ratio(a, b):
+        return a / b if b else float("nan")
+
+    return {
+        "sensitivity": ratio(tp, tp + fn),
+        "specificity": ratio(tn, tn + fp),
+        "ppv": ratio(tp, tp + fp),
+        "npv": ratio(tn, tn + fn),
+    }
+
+
+def _classification_metrics(model, X, y, data, threshold=0.5):
     from sklearn import metrics
 
     proba = model.predict_proba(X)
@@ -321,6 +485,8 @@ def _classification_metrics(model, X, y, data):
         positive = y == classes[1]
         results["roc_auc"] = metrics.roc_auc_score(positive, proba[:, 1])
         results["brier"] = metrics.brier_score_loss(positive, proba[:, 1])
+        results["threshold"] = float(threshold)
+        results.update(_threshold_metrics(positive, proba[:, 1] >= threshold))
         results["calibration"] = _calibration_table(positive, proba[:, 1])
     else:
         results["roc_auc_ovr"] = metrics.roc_auc_score(
@@ -344,12 +510,13 @@ def _calibration_table(positive, proba, n_bins=10):
 
 
 def _print_metrics(results, positive):
+    width = max(12, *map(len, results))
     for key, value in results.items():
         if key != "calibration":
             print(
-                f"{key:12} {value:.4f}"
+                f"{key:{width}} {value:.4f}"
                 if isinstance(value, float)
-                else f"{key:12} {value}"
+                else f"{key:{width}} {value}"
             )
     if "calibration" in results:
         print(f"calibration (positive class {positive!r}, 10 quantile bins):")
@@ -360,8 +527,87 @@ def _print_metrics(results, positive):
             )
 
 
-def info(model_path):
-    """Print a model file's metadata without loading the model."""
+def info(model_path, as_json=False):
+    """Print a model file's summary, or its whole manifest, without loading it.
+
+    Parameters
+    ----------
+    model_path : str or path-like
+    as_json : bool, default=False
+        Print the full ``metadata.json`` instead of the summary.
+
+    Returns
+    -------
+    metadata : dict
+    """
     metadata = _read_model_file("read_metadata", model_path)
-    print(json.dumps(metadata, indent=2))
+    if as_json:
+        print(json.dumps(metadata, indent=2))
+    else:
+        for key, value in summary(metadata).items():
+            print(f"{key:12} {value}")
     return metadata
+
+
+TASKS = {
+    "KerasNetClassifier": "classification",
+    "KerasMLPClassifier": "classification",
+    "KerasNetRegressor": "regression",
+    "KerasNetSurvivalAnalysis": "survival",
+}
+NOT_RECORDED = "not recorded"
+
+
+def task_of(metadata):
+    """``"classification"``, ``"regression"``, ``"survival"`` or the class name."""
+    return TASKS.get(metadata["estimator"], metadata["estimator"])
+
+
+def outputs_of(metadata):
+    """The columns ``skprecmed predict`` writes for this model."""
+    task = task_of(metadata)
+    if task == "classification" and metadata.get("classes"):
+        return [f"proba_{c}" for c in metadata["classes"]] + ["predicted"]
+    if task == "survival":
+        return ["risk", "survival_at_<t> (with --times)"]
+    return ["prediction"]
+
+
+def _listed(names, shown=8):
+    names = [str(n) for n in names]
+    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def training_text(metadata):
+    """The training data in words, from what the file records."""
+    training = metadata.get("training")
+    if not training:
+        return NOT_RECORDED
+    parts = [f"{training['n_rows']} rows"] if "n_rows" in training else []
+    if "class_counts" in training:
+        parts.append(
+            ", ".join(f"{k}: {v}" for k, v in training["class_counts"].items())
+        )
+    if "n_events" in training:
+        parts.append(f"{training['n_events']} events")
+    return "; ".join(parts) or NOT_RECORDED
+
+
+def summary(metadata):
+    """The facts ``skprecmed info`` prints, as an ordered dict of text."""
+    names = metadata.get("feature_names")
+    n = metadata.get("n_features_in")
+    inputs = f"{n} features" if n is not None else NOT_RECORDED
+    if names:
+        inputs += f": {_listed(names)}"
+    return {
+        "task": f"{task_of(metadata)} ({metadata['estimator']})",
+        "inputs": inputs,
+        "outputs": ", ".join(outputs_of(metadata)),
+        "classes": _listed(metadata["classes"]) if metadata.get("classes") else "-",
+        "training": training_text(metadata),
+        "performance": f"{NOT_RECORDED} (skprecmed evaluate on held-out data)",
+        "versions": ", ".join(f"{k} {v}" for k, v in metadata["versions"].items()),
+        "created": metadata["created"],
+    }

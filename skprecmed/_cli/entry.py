@@ -49,14 +49,28 @@ def _run(args):
             epochs=args.epochs,
             hidden=args.hidden,
             seed=args.seed,
+            id_column=args.id,
             **outcome,
         )
     elif args.command == "predict":
-        commands.predict(args.model, args.data, args.output)
+        commands.predict(
+            args.model, args.data, args.output, id_column=args.id, times=args.times
+        )
     elif args.command == "evaluate":
-        commands.evaluate(args.model, args.data, **outcome)
+        commands.evaluate(
+            args.model, args.data, threshold=args.threshold, times=args.times, **outcome
+        )
+    elif args.command == "card":
+        from .card import card
+
+        card(args.model, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    elif args.command == "serve":
+        from .serve import serve
+
+        serve(args.model, host=args.host, port=args.port)
     else:
-        commands.info(args.model)
+        commands.info(args.model, as_json=args.json)
 
 
 def _first_line(exc):

@@ -21,6 +21,29 @@ survival), --epochs epochs (default {TRAIN_EPOCHS}), no early stopping.
 A string outcome, or integers with at most 10 distinct values, is a
 classification; other numbers a regression (on the standardised outcome);
 --event with --time a survival model (Cox partial likelihood).
+Name a patient identifier with --id so that it is left out of the features
+(without it, a text column with a distinct value in every row is pooled into
+one constant column).
+"""
+
+RISK_EXPLAINED = """\
+Survival models: "risk" is the predicted log-hazard ratio relative to the
+average training patient: 0 is that patient's hazard, +1 about 2.7 times it,
+-1 about a third of it; higher means an earlier event. It ranks patients; for
+probabilities ask for --times 12,36,60, which adds the columns survival_at_12,
+... (the probability of no event by each time, in the time column's unit,
+within the training follow-up).
+"""
+
+_EVALUATE_DESCRIPTION = """\
+Classifiers: accuracy, log loss, ROC AUC, Brier score, calibration table and,
+at --threshold, sensitivity, specificity, PPV and NPV. Regressors: R2, MAE,
+RMSE. Survival models: Harrell's C, Uno's C (truncated at the last evaluation
+time), time-dependent AUC and Brier score at each evaluation time, their mean
+and the integrated Brier score; the censoring distribution of the inverse
+probability weights is estimated from the evaluation file itself (no training
+data needed). Evaluation times: --times, inside the file's follow-up, or the
+25th, 50th and 75th percentiles of its observed times.
 """
 
 
@@ -31,6 +54,13 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or isinstance(action.default, bool):
             return action.help
         return super()._get_help_string(action)
+
+
+class _DescribedHelpFormatter(_HelpFormatter):
+    """Keep the description's paragraphs (blank lines) and line breaks."""
+
+    def _fill_text(self, text, width, indent):
+        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 def _hidden(text):
@@ -52,6 +82,35 @@ def _positive(text):
         raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def _times(text):
+    try:
+        times = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected times like 12,36,60; got {text!r}"
+        ) from None
+    if not times or any(not t >= 0 or t == float("inf") for t in times):
+        raise argparse.ArgumentTypeError("times must be finite and not negative")
+    return sorted(set(times))
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {value}")
+    return value
+
+
+def _port(text):
+    value = int(text) if text.isdigit() else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0-65535; got {text!r}")
     return value
 
 
@@ -133,13 +192,21 @@ def _train_parser(commands):
     train.add_argument(
         "--seed", type=int, default=0, help="random seed (same seed, same model)"
     )
+    train.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="patient identifier column, left out of the features",
+    )
 
 
 def _predict_parser(commands):
     predict = commands.add_parser(
         "predict",
         help="write predictions for a data file as CSV",
-        formatter_class=_HelpFormatter,
+        description="Write one row of predictions per patient: proba_<class> "
+        "and predicted for classifiers, prediction for regressors, risk (and "
+        "survival_at_<t>) for survival models.\n\n" + RISK_EXPLAINED,
+        formatter_class=_DescribedHelpFormatter,
     )
     predict.add_argument("model", help="model file")
     predict.add_argument("data", help="patients (.csv or .parquet)")
@@ -149,17 +216,88 @@ def _predict_parser(commands):
         default="-",
         help="CSV to write, - for standard output; never one of the inputs",
     )
+    predict.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="identifier column copied as the first output column (not a feature)",
+    )
+    predict.add_argument(
+        "--times",
+        type=_times,
+        metavar="T1,T2,...",
+        help="survival models: add survival_at_<t> columns, the probability of "
+        "no event by each time",
+    )
 
 
 def _evaluate_parser(commands):
     evaluate = commands.add_parser(
         "evaluate",
         help="metrics of a model on a labelled data file",
+        description=_EVALUATE_DESCRIPTION,
         formatter_class=_HelpFormatter,
     )
     evaluate.add_argument("model", help="model file")
     evaluate.add_argument("data", help="labelled patients (.csv or .parquet)")
     _outcome_options(evaluate)
+    evaluate.add_argument(
+        "--threshold",
+        type=_probability,
+        default=0.5,
+        help="binary classifiers: probability of the second class from which a "
+        "patient is called positive (for sensitivity, specificity, PPV, NPV)",
+    )
+    evaluate.add_argument(
+        "--times",
+        type=_times,
+        metavar="T1,T2,...",
+        help="survival models: evaluation times of the AUC and Brier score "
+        "(default: the quartiles of the observed times)",
+    )
+
+
+def _info_parser(commands):
+    info = commands.add_parser(
+        "info",
+        help="print a model file's summary (task, inputs, outputs, versions)",
+        formatter_class=_HelpFormatter,
+    )
+    info.add_argument("model", help="model file")
+    info.add_argument(
+        "--json", action="store_true", help="print the full manifest as JSON"
+    )
+
+
+def _card_parser(commands):
+    card = commands.add_parser(
+        "card",
+        help="write a Markdown model card from a model file",
+        description="Write a model card (skops.card): intended use, training "
+        "data, metrics, hyperparameters, versions and limitations; anything the "
+        "file does not record is written as 'not recorded'.",
+        formatter_class=_HelpFormatter,
+    )
+    card.add_argument("model", help="model file")
+    card.add_argument(
+        "-o", "--output", required=True, help="Markdown file to write (.md)"
+    )
+
+
+def _serve_parser(commands):
+    serve = commands.add_parser(
+        "serve",
+        help="serve a model over HTTP (needs the [serve] extra)",
+        description="Serve POST /predict, GET /health, GET /metadata and the "
+        "OpenAPI docs at /docs until stopped (Ctrl-C or SIGTERM: exit 0). Binds "
+        "to the loopback address by default; put a proxy with authentication "
+        "and TLS in front of it before exposing it.",
+        formatter_class=_HelpFormatter,
+    )
+    serve.add_argument("model", help="model file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on (0: any free)"
+    )
 
 
 def build_parser():
@@ -184,8 +322,7 @@ def build_parser():
     _train_parser(commands)
     _predict_parser(commands)
     _evaluate_parser(commands)
-    info = commands.add_parser(
-        "info", help="print a model file's metadata", formatter_class=_HelpFormatter
-    )
-    info.add_argument("model", help="model file")
+    _info_parser(commands)
+    _card_parser(commands)
+    _serve_parser(commands)
     return parser
