@@ -545,7 +545,9 @@ class ConformalRegressor(RegressorMixin, _ConformalBase):
 
     def _predict_with_std(self, X, method):
         """Point predictions, and the spread when ``method`` wants it."""
-        if method == "absolute":
+        if method == "absolute" or (
+            method == "auto" and _single_network(self.estimator_)
+        ):
             return np.asarray(self.estimator_.predict(X), dtype=float), None
         try:
             prediction, std = self.estimator_.predict(X, return_std=True)
@@ -595,3 +597,12 @@ class ConformalRegressor(RegressorMixin, _ConformalBase):
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
+
+
+def _single_network(estimator):
+    """Whether ``estimator`` ends in a skprecmed network without ensemble."""
+    from ._base import _BaseKerasNet
+    from ._utils import final_estimator
+
+    final = final_estimator(estimator)
+    return isinstance(final, _BaseKerasNet) and getattr(final, "_n_members", 1) < 2

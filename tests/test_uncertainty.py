@@ -6,7 +6,6 @@ group); performance comes with bootstrap intervals; survival calibration,
 plots and treatment abstention report numbers that can be checked.
 """
 
-import inspect
 
 import numpy as np
 import pandas as pd
@@ -343,12 +342,15 @@ def test_conformal_regressor_keras_covers_in_user_units(diabetes_scaled):
     np.testing.assert_allclose(
         intervals.mean(axis=1), conformal.predict(X_test), rtol=1e-6
     )
-    # the regressor's predict gains return_std with the deep ensembles
-    has_std = "return_std" in inspect.signature(KerasNetRegressor.predict).parameters
-    bare = ConformalRegressor(KerasNetRegressor(**REGRESSOR), random_state=0)
-    assert bare.fit(X_train, y_train).method_ == (
-        "normalized" if has_std else "absolute"
+    # "auto" divides by the members' spread only when there are members
+    single = ConformalRegressor(KerasNetRegressor(**REGRESSOR), random_state=0)
+    assert single.fit(X_train, y_train).method_ == "absolute"
+    ensemble = ConformalRegressor(
+        KerasNetRegressor(**REGRESSOR, ensemble_size=3), random_state=0
     )
+    ensemble.fit(X_train, y_train)
+    assert ensemble.method_ == "normalized"
+    assert 0.8 <= _covered_intervals(ensemble.predict_interval(X_test), y_test).mean()
 
 
 def test_normalized_intervals_follow_the_predicted_spread():
