@@ -51,15 +51,15 @@ def _competing_target(event, time):
 def _crossing_hazards(n, seed):
     """A binary covariate whose hazard is low early and high late.
 
-    Group 0: Weibull(shape 0.5, scale 1.5), a falling hazard; group 1:
-    Weibull(shape 3, scale 1), a rising one. The survival curves cross near
-    t = 0.8. Two noise features; uniform censoring, administrative at 2.5.
+    Group 0: Weibull(shape 0.4, scale 4), a falling hazard; group 1:
+    Weibull(shape 5, scale 1.2), a rising one. The survival curves cross near
+    t = 1.08. Two noise features; uniform censoring, administrative at 2.5.
     """
     rng = np.random.RandomState(seed)
     group = rng.randint(2, size=n)
     X = np.column_stack([group, rng.normal(size=(n, 2))]).astype(float)
-    shape = np.where(group == 1, 3.0, 0.5)
-    scale = np.where(group == 1, 1.0, 1.5)
+    shape = np.where(group == 1, 5.0, 0.4)
+    scale = np.where(group == 1, 1.2, 4.0)
     time = scale * (-np.log(rng.uniform(size=n))) ** (1 / shape)
     censor = np.minimum(rng.uniform(0, 3, size=n), 2.5)
     return X, Surv.from_arrays(time <= censor, np.minimum(time, censor))
@@ -67,7 +67,9 @@ def _crossing_hazards(n, seed):
 
 def _true_crossing_survival(X, times):
     group = X[:, [0]] == 1
-    return np.where(group, np.exp(-(times**3.0)), np.exp(-((times / 1.5) ** 0.5)))
+    return np.where(
+        group, np.exp(-((times / 1.2) ** 5.0)), np.exp(-((times / 4.0) ** 0.4))
+    )
 
 
 def _cause_hazards(X):
@@ -98,10 +100,10 @@ def _true_incidence(X, times):
 @pytest.fixture(scope="module")
 def crossing():
     X_train, y_train = _crossing_hazards(600, 0)
-    X_test, y_test = _crossing_hazards(400, 1)
+    X_test, y_test = _crossing_hazards(1000, 1)
     model = KerasNetDiscreteTimeSurvivalAnalysis(
         hidden_layer_sizes=(16,),
-        epochs=40,
+        epochs=100,
         batch_size=128,
         learning_rate_init=0.01,
         random_state=0,
@@ -207,8 +209,10 @@ def test_time_grids():
 def test_beats_cox_models_when_hazards_cross(crossing):
     """Integrated Brier score on held-out patients, against the truth.
 
-    Measured (2 cores, seed 0): discrete 0.184, Cox network 0.214, CoxPH
-    0.215, true survival 0.179.
+    Measured (seed 0): discrete 0.160, Cox network 0.191, CoxPH 0.192, the
+    true survival functions 0.157. Over five data and network seeds the
+    discrete model's lead on CoxPH was 0.017 to 0.031, and it stayed within
+    0.005 of the truth.
     """
     X_train, y_train, X_test, y_test, discrete = crossing
     times = np.quantile(y_test["time"][y_test["event"]], np.linspace(0.1, 0.8, 15))
@@ -229,18 +233,25 @@ def test_beats_cox_models_when_hazards_cross(crossing):
     truth = integrated_brier_score(
         y_train, y_test, _true_crossing_survival(X_test, times), times
     )
-    assert ibs(discrete) < ibs(cox_net) - 0.02
-    assert ibs(discrete) < ibs(cox) - 0.02
-    assert ibs(discrete) < truth + 0.015
+    assert ibs(discrete) < ibs(cox_net) - 0.01
+    assert ibs(discrete) < ibs(cox) - 0.01
+    assert ibs(discrete) < truth + 0.01
 
 
 def test_survival_functions_cross_as_the_truth_does(crossing):
     *_, X_test, _, model = crossing
-    rows = [np.flatnonzero(X_test[:, 0] == g)[0] for g in (0, 1)]
-    survival = model.predict_survival_function(X_test[rows], return_array=True)
-    early, late = np.searchsorted(model.time_grid_, [0.3, 1.5])
-    assert survival[1, early] > survival[0, early] + 0.1  # group 1 safer early
-    assert survival[1, late] < survival[0, late] - 0.1  # and worse late
+    horizons = np.array([0.5, 1.6])
+    functions = model.predict_survival_function(X_test)
+    survival = np.array([f(horizons) for f in functions])
+    group = X_test[:, 0] == 1
+    # truth: group 1 at 0.99 vs 0.65 at t = 0.5, at 0.015 vs 0.5 at t = 1.6;
+    # the model's step function holds the value of the last grid point before
+    knots = model.time_grid_[np.searchsorted(model.time_grid_, horizons, "right") - 1]
+    truth = _true_crossing_survival(np.array([[0.0], [1.0]]), knots)
+    predicted = [survival[~group].mean(axis=0), survival[group].mean(axis=0)]
+    np.testing.assert_allclose(predicted, truth, atol=0.05)
+    assert np.mean(survival[group, 0] > 0.9) > 0.8
+    assert np.mean(survival[group, 1] < survival[~group, 1].mean()) > 0.8
 
 
 def test_predictions_follow_scikit_survivals_contract(crossing):
@@ -275,7 +286,7 @@ def test_attributions_at_a_horizon_change_sign_when_hazards_cross(crossing):
     *_, X_test, _, model = crossing
     X = X_test[X_test[:, 0] == 1][:20]
     baseline = np.column_stack([np.zeros(20), X[:, 1:]])  # the same patient in group 0
-    for horizon, sign in [(0.3, 1), (1.5, -1)]:
+    for horizon, sign in [(0.5, 1), (1.6, -1)]:
         scores = feature_attributions(
             model, X, horizon=horizon, baseline=baseline, steps=64
         )
