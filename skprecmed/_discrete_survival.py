@@ -42,7 +42,7 @@ def _check_target(X, y, *, competing, require_event=True):
 
     One :class:`ValueError` for each kind of bad target: not a structured
     array of two fields, event codes that are not integers (booleans for a
-    single event), negative codes, times that are not finite and positive,
+    single event), negative codes, negative or non-finite times,
     no event, a length other than ``X``'s. A time of 0 is allowed (events on
     the day of transplant, as in :func:`sksurv.datasets.load_bmt`): it falls
     in the first interval.
@@ -323,7 +323,8 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         -------
         survival : ndarray
             Of :class:`~sksurv.functions.StepFunction` objects, or of shape
-            (n_samples, n_time_bins_) with ``return_array=True``.
+            (n_samples, n_bins) with ``return_array=True``, where
+            ``n_bins = len(time_grid_)``.
         """
         check_is_fitted(self)
         survival = self._survival(X)
@@ -344,7 +345,8 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         -------
         cum_hazard : ndarray
             Of :class:`~sksurv.functions.StepFunction` objects, or of shape
-            (n_samples, n_time_bins_) with ``return_array=True``.
+            (n_samples, n_bins) with ``return_array=True``, where
+            ``n_bins = len(time_grid_)``.
         """
         check_is_fitted(self)
         log_no_event, _ = self._log_probabilities(X)
@@ -414,8 +416,11 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
 
     Attributes
     ----------
-    time_grid_ : ndarray of shape (n_time_bins_,)
-        Right ends of the intervals; the first interval starts at 0.
+    time_grid_ : ndarray of shape (n_bins,)
+        Right ends of the intervals; the first interval starts at 0 (and
+        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
+        when quantiles of the event times tie, or the number of cut points
+        given.
     %(common_attributes)s
 
     See Also
@@ -514,7 +519,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
     * ``y`` follows scikit-survival's competing-risk data
       (:func:`sksurv.datasets.load_bmt`): a structured array of (integer
       event code, time >= 0), 0 censored and 1..K the cause, every cause
-      present in the training data;
+      present in the training data (a boolean event field is one cause);
     * :meth:`predict_cumulative_incidence` gives each cause's cumulative
       incidence per patient, at the grid points;
     * ``predict(X, cause=1)`` is the restricted mean time lost to that
@@ -529,8 +534,11 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
 
     Attributes
     ----------
-    time_grid_ : ndarray of shape (n_time_bins_,)
-        Right ends of the intervals; the first interval starts at 0.
+    time_grid_ : ndarray of shape (n_bins,)
+        Right ends of the intervals; the first interval starts at 0 (and
+        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
+        when quantiles of the event times tie, or the number of cut points
+        given.
     n_causes_ : int
         Number of causes ``K`` (the largest event code in ``fit``).
     %(common_attributes)s
@@ -580,9 +588,9 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
 
         Returns
         -------
-        time : ndarray of shape (n_time_bins_,)
+        time : ndarray of shape (n_bins,)
             The grid, ``time_grid_``.
-        cum_incidence : ndarray of shape (n_samples, n_causes_, n_time_bins_)
+        cum_incidence : ndarray of shape (n_samples, n_causes_, n_bins)
             ``cum_incidence[i, k - 1, j]`` is patient ``i``'s probability of
             cause ``k`` by ``time[j]``.
         """
