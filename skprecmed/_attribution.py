@@ -7,7 +7,7 @@ from ._keras import import_keras
 
 
 def feature_attributions(estimator, X, *, method="integrated_gradients", target=None,
-                         steps=32, baseline=None):
+                         steps=32, baseline=None, horizon=None):
     """Attribute each prediction to the network's inputs.
 
     ``"gradient_x_input"`` multiplies the input by the gradient of the
@@ -30,11 +30,21 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
         The output to explain. Classifiers: a class label (default: the
         positive class for two classes, the predicted class otherwise).
         Other estimators: the output index (default 0); for a survival
-        model, the log-risk.
+        model, the log-risk. With ``horizon``: None for
+        :class:`KerasNetDiscreteTimeSurvivalAnalysis`, the cause (default 1)
+        for :class:`KerasNetCompetingRisks`.
     steps : int, default=32
         Points on the path, for integrated gradients.
     baseline : array-like, default=None
         Reference input of the network's input shape; zeros by default.
+    horizon : float, default=None
+        For the discrete-time survival models only: explain a prediction at
+        this time (from 0 to the last point of ``time_grid_``) instead of
+        one output unit -- the probability of being event-free at
+        ``horizon`` (:class:`KerasNetDiscreteTimeSurvivalAnalysis`), or the
+        cumulative incidence of cause ``target`` by ``horizon``
+        (:class:`KerasNetCompetingRisks`). A feature's attribution may
+        change sign from one horizon to another when hazards cross.
 
     Returns
     -------
@@ -64,7 +74,7 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
     tf, _ = import_keras()
     model = estimator.model_
 
-    column = _output_column(estimator, X, target)
+    explain = _explained_output(estimator, X, target, horizon)
     base = np.zeros_like(X) if baseline is None else np.broadcast_to(
         np.asarray(baseline, dtype=np.float32), X.shape
     )
@@ -73,8 +83,7 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
         points = tf.convert_to_tensor(points)
         with tf.GradientTape() as tape:
             tape.watch(points)
-            out = model(points, training=False)
-            explained = tf.gather(out, column, axis=1, batch_dims=1)
+            explained = explain(model(points, training=False))
         return tape.gradient(explained, points).numpy()
 
     if method == "gradient_x_input":
@@ -83,6 +92,23 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
     for alpha in (np.arange(steps) + 0.5) / steps:  # midpoint rule
         total += gradient(base + alpha * (X - base))
     return (X - base) * total / steps
+
+
+def _explained_output(estimator, X, target, horizon):
+    """Function from the network's output tensor to the explained value per sample."""
+    if horizon is None:
+        tf, _ = import_keras()
+        column = _output_column(estimator, X, target)
+        return lambda out: tf.gather(out, column, axis=1, batch_dims=1)
+    if not hasattr(estimator, "_explained_output"):
+        raise ValueError(
+            "horizon= applies to the discrete-time survival models "
+            "(KerasNetDiscreteTimeSurvivalAnalysis, KerasNetCompetingRisks); got "
+            f"{type(estimator).__name__}."
+        )
+    _, keras = import_keras()
+    function = estimator._explained_output(horizon, target)
+    return lambda out: function(out, keras.ops)
 
 
 def _output_column(estimator, X, target):

@@ -99,3 +99,51 @@ class MemberMeanLoss(keras.losses.Loss):
         config = dict(config)
         config["loss"] = keras.losses.deserialize(config["loss"])
         return cls(**config)
+@keras.saving.register_keras_serializable(package="skprecmed")
+def discrete_time_survival_loss(y_true, y_pred):
+    """Negative log-likelihood of a discrete-time (cause-specific) hazard model.
+
+    The time axis is cut into ``n_bins`` intervals. For each interval the
+    network outputs one logit per cause; with the logit of "no event" fixed
+    at 0, a softmax gives the probability of each cause in that interval for
+    a patient still at risk at its start. With one cause this is the
+    logistic-hazard model (nnet-survival, pycox's ``LogisticHazard``): the
+    hazard of the interval is the sigmoid of its logit.
+
+    A patient contributes the probability of "no event" for every interval
+    survived, and, if the event happened, the probability of its cause in
+    the event's interval. ``y_true`` encodes both, as in nnet-survival's
+    ``make_surv_array``: the number of intervals and causes are read from
+    the widths of ``y_true`` and ``y_pred``.
+
+    Parameters
+    ----------
+    y_true : tensor of shape (batch, n_bins + n_bins * n_causes)
+        First ``n_bins`` columns: 1.0 for each interval the patient
+        survived. Then ``n_bins * n_causes`` columns, interval-major: 1.0
+        at (interval, cause) of the event, zeros for a censored patient.
+    y_pred : tensor of shape (batch, n_bins * n_causes)
+        Logits, interval-major (the ``n_causes`` logits of interval 0
+        first).
+
+    Returns
+    -------
+    loss : tensor of shape (batch,)
+        Minus the log-likelihood of each patient.
+    """
+    y_true = ops.cast(y_true, y_pred.dtype)
+    n_outputs = ops.shape(y_pred)[-1]
+    n_bins = ops.shape(y_true)[-1] - n_outputs
+    n_causes = n_outputs // n_bins
+    logits = ops.reshape(y_pred, (-1, n_bins, n_causes))
+    # log(1 + sum_k exp(z_k)): the normaliser with "no event" at logit 0
+    log_norm = ops.logsumexp(
+        ops.concatenate([ops.zeros_like(logits[..., :1]), logits], axis=-1),
+        axis=-1,
+    )
+    survived = y_true[:, :n_bins]
+    event = ops.reshape(y_true[:, n_bins:], (-1, n_bins, n_causes))
+    log_likelihood = -ops.sum(survived * log_norm, axis=1) + ops.sum(
+        event * (logits - ops.expand_dims(log_norm, -1)), axis=(1, 2)
+    )
+    return -log_likelihood

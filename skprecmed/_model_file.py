@@ -82,7 +82,13 @@ _EOCD, _ZIP64_LOCATOR = b"PK\x05\x06", b"PK\x06\x07"
 #: members a ``.keras`` archive may hold
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 #: ``registered_name`` of the Keras objects skprecmed registers
-KERAS_REGISTERED = frozenset({"skprecmed>cox_ph_loss", "skprecmed>MemberMeanLoss"})
+KERAS_REGISTERED = frozenset(
+    {
+        "skprecmed>cox_ph_loss",
+        "skprecmed>discrete_time_survival_loss",
+        "skprecmed>MemberMeanLoss",
+    }
+)
 #: class names that carry code (marshalled Python bytecode)
 _KERAS_CODE = re.compile(r"lambda", re.IGNORECASE)
 
@@ -143,6 +149,10 @@ def trusted_type_names():
 
     from ._persistence import _SavedModel
     from ._classifier import KerasNetClassifier
+    from ._discrete_survival import (
+        KerasNetCompetingRisks,
+        KerasNetDiscreteTimeSurvivalAnalysis,
+    )
     from ._inference import InferencePlan
     from ._regressor import KerasNetRegressor
     from ._sequence import SequenceEncoder
@@ -152,6 +162,8 @@ def trusted_type_names():
         KerasNetClassifier,
         KerasNetRegressor,
         KerasNetSurvivalAnalysis,
+        KerasNetDiscreteTimeSurvivalAnalysis,
+        KerasNetCompetingRisks,
         SequenceEncoder,
         InferencePlan,
         _SavedModel,

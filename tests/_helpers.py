@@ -8,9 +8,21 @@ import joblib
 import numpy as np
 from sksurv.util import Surv
 
-from skprecmed import KerasNetClassifier, KerasNetRegressor, KerasNetSurvivalAnalysis
+from skprecmed import (
+    KerasNetClassifier,
+    KerasNetCompetingRisks,
+    KerasNetDiscreteTimeSurvivalAnalysis,
+    KerasNetRegressor,
+    KerasNetSurvivalAnalysis,
+)
 
-ESTIMATOR_CLASSES = [KerasNetClassifier, KerasNetRegressor, KerasNetSurvivalAnalysis]
+ESTIMATOR_CLASSES = [
+    KerasNetClassifier,
+    KerasNetRegressor,
+    KerasNetSurvivalAnalysis,
+    KerasNetDiscreteTimeSurvivalAnalysis,
+    KerasNetCompetingRisks,  # a boolean event is one cause
+]
 
 
 def toy_data(cls, n=40, seed=0):

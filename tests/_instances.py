@@ -9,7 +9,13 @@ import numpy as np
 from scipy.stats import rankdata
 from sksurv.util import Surv
 
-from skprecmed import KerasNetClassifier, KerasNetRegressor, KerasNetSurvivalAnalysis
+from skprecmed import (
+    KerasNetClassifier,
+    KerasNetCompetingRisks,
+    KerasNetDiscreteTimeSurvivalAnalysis,
+    KerasNetRegressor,
+    KerasNetSurvivalAnalysis,
+)
 
 FAST_PARAMS = {
     "hidden_layer_sizes": (16,),
@@ -59,10 +65,55 @@ class SurvivalForGenericChecks(KerasNetSurvivalAnalysis):
         return super().score(X, _as_survival_target(y))
 
 
+class DiscreteTimeForGenericChecks(KerasNetDiscreteTimeSurvivalAnalysis):
+    """KerasNetDiscreteTimeSurvivalAnalysis with the same target conversion.
+
+    Real behaviour is tested in ``test_discrete_survival.py``.
+    """
+
+    def _prepare_target(self, X, y, sample_weight):
+        return super()._prepare_target(X, _as_survival_target(y), sample_weight)
+
+    def score(self, X, y):
+        return super().score(X, _as_survival_target(y))
+
+
+def _as_competing_target(y):
+    """A class or real-valued target as a two-cause competing-risk target.
+
+    Every sample has an event at time = rank of ``y``; the distinct times
+    alternate between cause 1 and cause 2, from cause 1 (one distinct time:
+    cause 1 only).
+    """
+    survival = _as_survival_target(y)
+    if survival is None or survival.dtype.names[0] != "event":
+        return survival
+    time = survival["time"]
+    cause = 2 - rankdata(time, method="dense").astype(int) % 2
+    return np.array(
+        list(zip(cause, time, strict=True)), dtype=[("status", int), ("ftime", float)]
+    )
+
+
+class CompetingRisksForGenericChecks(KerasNetCompetingRisks):
+    """KerasNetCompetingRisks with class labels or numbers turned into two causes.
+
+    Real behaviour is tested in ``test_discrete_survival.py``.
+    """
+
+    def _prepare_target(self, X, y, sample_weight):
+        return super()._prepare_target(X, _as_competing_target(y), sample_weight)
+
+    def score(self, X, y):
+        return super().score(X, _as_competing_target(y))
+
+
 ESTIMATORS = [
     KerasNetClassifier(**FAST_PARAMS),
     KerasNetRegressor(**FAST_PARAMS),
     SurvivalForGenericChecks(**FAST_PARAMS),
+    DiscreteTimeForGenericChecks(**{**FAST_PARAMS, "epochs": 5}, n_time_bins=5),
+    CompetingRisksForGenericChecks(**{**FAST_PARAMS, "epochs": 5}, n_time_bins=5),
 ]
 
 # {estimator class: {check name: reason}}; every entry is a failure inherent
@@ -80,6 +131,12 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
     SurvivalForGenericChecks: {
+        "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
+    },
+    DiscreteTimeForGenericChecks: {
+        "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
+    },
+    CompetingRisksForGenericChecks: {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SAMPLE_WEIGHT,
     },
 }

@@ -161,7 +161,12 @@ def _builder(meta, compile_kwargs, units):
     import keras
 
     net = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(units), keras.layers.Dense(1)]
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(units),
+            # one unit, or one per interval and cause (discrete-time survival)
+            keras.layers.Dense(meta.get("n_time_bins_", 1) * meta.get("n_causes_", 1)),
+        ]
     )
     net.compile(**compile_kwargs)
     return net

@@ -21,6 +21,8 @@ def test_public_api():
         "KerasNetClassifier",
         "KerasNetRegressor",
         "KerasNetSurvivalAnalysis",
+        "KerasNetDiscreteTimeSurvivalAnalysis",
+        "KerasNetCompetingRisks",
         "recommend_treatment",
         "save_model",
         "load_model",

@@ -1,0 +1,707 @@
+"""Discrete-time survival networks: logistic hazards and competing risks.
+
+The time axis is cut into intervals at a grid learned from the training
+times; the network outputs, for each interval, the logit of the hazard of
+each cause (the probability of the event in that interval for a patient
+still at risk at its start). Nothing ties one interval's hazard to
+another's, so hazards may cross: no proportional-hazards assumption.
+
+* :class:`KerasNetDiscreteTimeSurvivalAnalysis`: one event (logistic
+  hazard, as nnet-survival and pycox's ``LogisticHazard``);
+* :class:`KerasNetCompetingRisks`: several causes, a softmax over "no
+  event" and the causes in each interval (discrete cause-specific hazards).
+
+Both speak scikit-survival's contract (structured ``y``, ``predict`` a risk
+score, step functions on the grid) and need scikit-survival.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from . import _docstrings
+from ._base import FitTarget, _BaseKerasNet
+
+try:
+    from sksurv.base import SurvivalAnalysisMixin
+    from sksurv.functions import StepFunction
+    from sksurv.metrics import concordance_index_censored
+except ImportError as exc:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "The discrete-time survival networks need scikit-survival: "
+        'pip install "skprecmed[survival]"'
+    ) from exc
+
+
+# ------------------------------------------------------------------ target
+def _check_target(X, y, *, competing, require_event=True):
+    """Event codes (int, 0 censored) and times of a structured target.
+
+    One :class:`ValueError` for each kind of bad target: not a structured
+    array of two fields, event codes that are not integers (booleans for a
+    single event), negative codes, negative or non-finite times,
+    no event, a length other than ``X``'s. A time of 0 is allowed (events on
+    the day of transplant, as in :func:`sksurv.datasets.load_bmt`): it falls
+    in the first interval.
+    """
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None."
+        )
+    if not (isinstance(y, np.ndarray) and y.dtype.names and len(y.dtype.names) == 2):
+        raise ValueError(
+            "y must be a structured array with an event indicator field and a "
+            "time field, e.g. sksurv.util.Surv.from_arrays(event, time); got "
+            f"{type(y).__name__} of dtype {getattr(y, 'dtype', None)}."
+        )
+    event_field, time_field = y.dtype.names
+    event, time = y[event_field], y[time_field]
+    if competing:
+        if event.dtype.kind not in "biu":
+            raise ValueError(
+                "The event field of y must hold integer codes (0 censored, 1..K "
+                f"the cause), as in sksurv.datasets.load_bmt; got dtype {event.dtype}."
+            )
+    elif event.dtype.kind != "b":
+        raise ValueError(
+            f"The event field of y must be boolean; got dtype {event.dtype}."
+        )
+    event = event.astype(np.int64)
+    if np.any(event < 0):
+        raise ValueError(
+            "Event codes must be 0 (censored) or a cause 1..K; got "
+            f"{int(event.min())}."
+        )
+    if time.dtype.kind not in "iuf":
+        raise ValueError(
+            f"The time field of y must be numeric; got dtype {time.dtype}."
+        )
+    time = time.astype(np.float64)
+    if not np.all(np.isfinite(time)) or np.any(time < 0):
+        raise ValueError(
+            "Observed times must be finite and >= 0; got "
+            f"{int(np.sum(time < 0))} negative and "
+            f"{int(np.sum(~np.isfinite(time)))} NaN or infinite values."
+        )
+    if len(event) != len(X):
+        raise ValueError(
+            f"y has {len(event)} samples but X has {len(X)}."
+        )
+    if require_event and not np.any(event):
+        raise ValueError("All samples are censored: there is no event to learn from.")
+    return event, time
+
+
+def _make_grid(time, event, n_time_bins, time_grid):
+    """Right ends of the intervals, strictly increasing and > 0.
+
+    The intervals are ``[0, cuts[0]], (cuts[0], cuts[1]], ...``.
+    """
+    if not isinstance(time_grid, str):
+        cuts = np.asarray(time_grid, dtype=np.float64)
+        if (
+            cuts.ndim != 1
+            or cuts.size == 0
+            or not np.all(np.isfinite(cuts))
+            or cuts[0] <= 0
+            or np.any(np.diff(cuts) <= 0)
+        ):
+            raise ValueError(
+                "time_grid must be 'quantile', 'uniform' or a 1-D array of strictly "
+                f"increasing, positive cut points; got {time_grid!r}."
+            )
+        return cuts
+    event_times = time[event > 0]
+    if event_times.max() == 0:
+        raise ValueError(
+            "Every event is at time 0: there is no interval to learn a grid from; "
+            "pass time_grid as an array of cut points."
+        )
+    if time_grid == "uniform":
+        return np.linspace(0, event_times.max(), n_time_bins + 1)[1:]
+    levels = np.linspace(0, 1, n_time_bins + 1)[1:]
+    cuts = np.unique(np.quantile(event_times, levels))
+    return cuts[cuts > 0]  # events at time 0 fall in the first interval
+
+
+def _encode_target(time, event, cuts, n_causes):
+    """The loss's target: intervals survived, then (interval, cause) of the event.
+
+    A patient with an event in interval ``i`` survived the intervals before
+    it. A censored patient survived the intervals before their own, and
+    their own if censored in its second half (nnet-survival's rule, the
+    actuarial half-interval). Times after the last cut are censored there.
+    """
+    n_bins = len(cuts)
+    index = np.searchsorted(cuts, time, side="left")
+    beyond = index == n_bins
+    event = np.where(beyond, 0, event)
+    lower = np.concatenate([[0.0], cuts])[np.minimum(index, n_bins - 1)]
+    upper = cuts[np.minimum(index, n_bins - 1)]
+    second_half = (event == 0) & (time >= (lower + upper) / 2)
+    n_survived = np.where(beyond | second_half, np.minimum(index + 1, n_bins), index)
+
+    survived = (np.arange(n_bins) < n_survived[:, None]).astype(np.float64)
+    occurred = np.zeros((len(time), n_bins, n_causes))
+    rows = np.flatnonzero(event > 0)
+    occurred[rows, index[rows], event[rows] - 1] = 1.0
+    return np.hstack([survived, occurred.reshape(len(time), -1)])
+
+
+# --------------------------------------------------------------- estimator
+class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
+    """Shared parameters, target and interval probabilities."""
+
+    _parameter_constraints = {
+        **_BaseKerasNet._parameter_constraints,
+        "n_time_bins": [Interval(Integral, 1, None, closed="left")],
+        "time_grid": [StrOptions({"quantile", "uniform"}), "array-like"],
+    }
+    _y_numeric = True
+    _validate_y = False  # a structured array: checked in _prepare_target
+    _competing = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        *,
+        n_time_bins=20,
+        time_grid="quantile",
+        dropout=0.0,
+        alpha=1e-4,
+        batch_normalization=False,
+        skip_connection=True,
+        architecture="dense",
+        filters=32,
+        kernel_size=9,
+        conv_layers=1,
+        recurrent="gru",
+        recurrent_units=32,
+        bidirectional=False,
+        ensemble_size=1,
+        optimizer="adam",
+        learning_rate_init=0.001,
+        loss="auto",
+        metrics=None,
+        epochs=200,
+        batch_size="auto",
+        shuffle=True,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        model=None,
+        model_kwargs=None,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            batch_normalization=batch_normalization,
+            skip_connection=skip_connection,
+            architecture=architecture,
+            filters=filters,
+            kernel_size=kernel_size,
+            conv_layers=conv_layers,
+            recurrent=recurrent,
+            recurrent_units=recurrent_units,
+            bidirectional=bidirectional,
+            ensemble_size=ensemble_size,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            loss=loss,
+            metrics=metrics,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            model=model,
+            model_kwargs=model_kwargs,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.n_time_bins = n_time_bins
+        self.time_grid = time_grid
+
+    def _prepare_target(self, X, y, sample_weight):
+        event, time = _check_target(X, y, competing=self._competing)
+        n_causes = int(event.max())
+        missing = sorted(set(range(1, n_causes + 1)) - set(event.tolist()))
+        if missing:
+            raise ValueError(
+                "Event codes must be 0 (censored) or 1..K with every cause present "
+                f"in the training data; causes {missing} never occur below "
+                f"K={n_causes}."
+            )
+        cuts = _make_grid(time, event, self.n_time_bins, self.time_grid)
+        n_outputs = len(cuts) * n_causes
+        if self.loss == "auto":
+            from ._losses import discrete_time_survival_loss
+
+            loss = discrete_time_survival_loss
+        else:
+            loss = self.loss
+        attributes = {"time_grid_": cuts}
+        if self._competing:
+            attributes["n_causes_"] = n_causes
+        return FitTarget(
+            y=_encode_target(time, event, cuts, n_causes),
+            # logits: the loss applies the (softmax) link itself, stably
+            n_outputs=n_outputs,
+            activation="linear",
+            loss=loss,
+            sample_weight=sample_weight,
+            meta={
+                "n_outputs_": n_outputs,
+                "n_outputs_expected_": n_outputs,
+                "n_time_bins_": len(cuts),
+                "n_causes_": n_causes,
+                "target_type_": "survival",
+                "y_dtype_": y.dtype,
+                "y_ndim_": y.ndim,
+            },
+            attributes=attributes,
+        )
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def _n_causes(self):
+        return getattr(self, "n_causes_", 1)
+
+    def _log_probabilities(self, X):
+        """Log-probabilities of "no event" (n, bins) and of each cause (n, bins, K)."""
+        logits = self._forward(X)
+        n_bins = len(self.time_grid_)
+        if logits.shape[1] != n_bins * self._n_causes:
+            raise ValueError(
+                f"The network has {logits.shape[1]} outputs; a grid of {n_bins} "
+                f"intervals and {self._n_causes} cause(s) needs "
+                f"{n_bins * self._n_causes}. A custom model must output "
+                "meta['n_outputs_'] units."
+            )
+        logits = logits.reshape(len(logits), n_bins, self._n_causes)
+        log_norm = logsumexp(
+            np.concatenate([np.zeros_like(logits[..., :1]), logits], axis=-1), axis=-1
+        )
+        return -log_norm, logits - log_norm[..., None]
+
+    def _survival(self, X):
+        """Event-free survival at the end of each interval, (n, bins)."""
+        log_no_event, _ = self._log_probabilities(X)
+        return np.exp(np.cumsum(log_no_event, axis=1))
+
+    def _step_functions(self, values, start):
+        """StepFunctions from 0 (value ``start``) through the grid."""
+        x = np.concatenate([[0.0], self.time_grid_])
+        return np.array(
+            [StepFunction(x, np.concatenate([[start], row])) for row in values]
+        )
+
+    def _widths(self):
+        return np.diff(np.concatenate([[0.0], self.time_grid_]))
+
+    def predict_survival_function(self, X, return_array=False):
+        """Probability of being event-free beyond each time (of any cause).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
+        return_array : bool, default=False
+            If True, an array of the survival probabilities at the grid
+            points ``time_grid_``; otherwise
+            :class:`sksurv.functions.StepFunction` objects, 1 from time 0
+            and stepping down at each grid point (defined up to the last).
+
+        Returns
+        -------
+        survival : ndarray
+            Of :class:`~sksurv.functions.StepFunction` objects, or of shape
+            (n_samples, n_bins) with ``return_array=True``, where
+            ``n_bins = len(time_grid_)``.
+        """
+        check_is_fitted(self)
+        survival = self._survival(X)
+        return survival if return_array else self._step_functions(survival, 1.0)
+
+    def predict_cumulative_hazard_function(self, X, return_array=False):
+        """Cumulative hazard ``-log S(t)`` of each patient (of any cause).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        return_array : bool, default=False
+            If True, an array of the cumulative hazard at ``time_grid_``;
+            otherwise :class:`sksurv.functions.StepFunction` objects.
+
+        Returns
+        -------
+        cum_hazard : ndarray
+            Of :class:`~sksurv.functions.StepFunction` objects, or of shape
+            (n_samples, n_bins) with ``return_array=True``, where
+            ``n_bins = len(time_grid_)``.
+        """
+        check_is_fitted(self)
+        log_no_event, _ = self._log_probabilities(X)
+        hazard = -np.cumsum(log_no_event, axis=1)
+        return hazard if return_array else self._step_functions(hazard, 0.0)
+
+    def _interval_index(self, horizon):
+        """Intervals ended by ``horizon``: S(horizon) is S at their end."""
+        check_is_fitted(self)
+        horizon = float(horizon)
+        if not 0 <= horizon <= self.time_grid_[-1]:
+            raise ValueError(
+                f"horizon must be within [0, {self.time_grid_[-1]:g}] (the last grid "
+                f"point); got {horizon:g}."
+            )
+        return int(np.searchsorted(self.time_grid_, horizon, side="right"))
+
+
+_DISCRETE_PARAMETERS = """\
+n_time_bins : int, default=20
+    Number of intervals of the time grid when ``time_grid`` is
+    ``"quantile"`` or ``"uniform"`` (fewer if quantiles tie).
+time_grid : {"quantile", "uniform"} or array-like, default="quantile"
+    Where the intervals end: at the quantiles of the training event times
+    (each interval holds about as many events), evenly from 0 to the last
+    event time, or at the given strictly increasing positive cut points.
+    Times after the last cut are censored there."""
+
+
+@_docstrings.fill(
+    discrete_parameters=_DISCRETE_PARAMETERS,
+    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    common_attributes=_docstrings.COMMON_ATTRIBUTES,
+    auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
+    "        model (censored patients contribute their survival up to their\n"
+    "        interval).",
+    stratified="",
+)
+class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
+    """Discrete-time (logistic-hazard) survival network, scikit-learn API.
+
+    The time axis is cut into ``n_time_bins`` intervals learned from the
+    training times; for each interval the network outputs the logit of the
+    hazard, the probability of the event in that interval for a patient
+    event-free at its start (nnet-survival [1]_, pycox's ``LogisticHazard``
+    [2]_). Each interval has its own output, so a covariate may raise the
+    hazard early and lower it later: unlike the Cox model, hazards need not
+    be proportional. It speaks scikit-survival's contract:
+
+    * ``y`` is a structured array of (boolean event, time >= 0), as made by
+      :meth:`sksurv.util.Surv.from_arrays`;
+    * ``predict`` returns the risk score: minus the restricted mean survival
+      time up to the last grid point (higher means an earlier event);
+    * ``score`` is Harrell's concordance index;
+    * ``predict_survival_function`` and ``predict_cumulative_hazard_function``
+      return :class:`sksurv.functions.StepFunction` objects stepping at the
+      grid points (or arrays at ``time_grid_``), so scikit-survival's
+      time-dependent scorers work in a grid search.
+
+    The output layer is linear (logits); the loss applies the sigmoid in
+    log space, which stays finite for any logit.
+
+    Parameters
+    ----------
+    %(network_parameters)s
+    %(discrete_parameters)s
+
+    Attributes
+    ----------
+    time_grid_ : ndarray of shape (n_bins,)
+        Right ends of the intervals; the first interval starts at 0 (and
+        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
+        when quantiles of the event times tie, or the number of cut points
+        given.
+    %(common_attributes)s
+
+    See Also
+    --------
+    KerasNetSurvivalAnalysis : The deep Cox model (proportional hazards).
+    KerasNetCompetingRisks : Several competing causes of the event.
+
+    References
+    ----------
+    .. [1] Gensheimer and Narasimhan. "A scalable discrete-time survival
+       model for neural networks." PeerJ 7:e6257 (2019).
+    .. [2] Kvamme and Borgan. "Continuous and discrete-time survival
+       prediction with neural networks." Lifetime Data Analysis 27 (2021).
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksurv.datasets import load_whas500
+    >>> from skprecmed import KerasNetDiscreteTimeSurvivalAnalysis
+    >>> X, y = load_whas500()
+    >>> X = X[["age", "bmi", "hr", "sysbp", "diasbp"]].to_numpy()
+    >>> model = make_pipeline(
+    ...     StandardScaler(),
+    ...     KerasNetDiscreteTimeSurvivalAnalysis(
+    ...         n_time_bins=10, epochs=20, batch_size=128, learning_rate_init=0.01,
+    ...         random_state=0,
+    ...     ),
+    ... ).fit(X, y)
+    >>> bool(model.score(X, y) > 0.7)
+    True
+    >>> model.predict_survival_function(X[:2], return_array=True).shape
+    (2, 10)
+    """
+
+    def predict(self, X):
+        """Risk score: minus the restricted mean survival time.
+
+        The restricted mean survival time is the area under the predicted
+        survival step function from 0 to the last grid point, in the units
+        of the training times.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
+
+        Returns
+        -------
+        risk : ndarray of shape (n_samples,)
+            Higher means an earlier event.
+        """
+        check_is_fitted(self)
+        survival = self._survival(X)
+        before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
+        return -before @ self._widths()
+
+    def _explained_output(self, horizon, target):
+        """Tensor function: survival probability at ``horizon`` per sample."""
+        if target is not None:
+            raise ValueError(
+                "With horizon=, the discrete-time model explains the survival "
+                f"probability at that time; target must be None, got {target!r}."
+            )
+        n_ended = self._interval_index(horizon)
+
+        def survival_at_horizon(logits, ops):
+            log_no_event = -ops.softplus(logits[:, :n_ended])
+            return ops.exp(ops.sum(log_no_event, axis=1))
+
+        return survival_at_horizon
+
+
+@_docstrings.fill(
+    discrete_parameters=_DISCRETE_PARAMETERS,
+    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    common_attributes=_docstrings.COMMON_ATTRIBUTES,
+    auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
+    "        cause-specific hazards (censored patients contribute their\n"
+    "        event-free survival up to their interval).",
+    stratified="",
+)
+class KerasNetCompetingRisks(_DiscreteTimeNet):
+    """Discrete-time competing-risks network, scikit-learn API.
+
+    A patient may meet one of ``K`` events (relapse, death in remission,
+    ...), whichever comes first. The time axis is cut into ``n_time_bins``
+    intervals learned from the training times of every cause; for each
+    interval the network outputs ``K`` logits, and a softmax over "no
+    event" (logit 0) and the ``K`` causes gives each cause's probability in
+    that interval for a patient event-free at its start (the discrete
+    cause-specific hazards). The likelihood handles censoring as
+    :class:`KerasNetDiscreteTimeSurvivalAnalysis` does; hazards of each cause
+    vary freely over time.
+
+    * ``y`` follows scikit-survival's competing-risk data
+      (:func:`sksurv.datasets.load_bmt`): a structured array of (integer
+      event code, time >= 0), 0 censored and 1..K the cause, every cause
+      present in the training data (a boolean event field is one cause);
+    * :meth:`predict_cumulative_incidence` gives each cause's cumulative
+      incidence per patient, at the grid points;
+    * ``predict(X, cause=1)`` is the restricted mean time lost to that
+      cause up to the last grid point (higher means more risk of it);
+    * ``score`` is the concordance index of cause 1 (competing events
+      counted as censored); :meth:`concordance_index` scores any cause.
+
+    Parameters
+    ----------
+    %(network_parameters)s
+    %(discrete_parameters)s
+
+    Attributes
+    ----------
+    time_grid_ : ndarray of shape (n_bins,)
+        Right ends of the intervals; the first interval starts at 0 (and
+        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
+        when quantiles of the event times tie, or the number of cut points
+        given.
+    n_causes_ : int
+        Number of causes ``K`` (the largest event code in ``fit``).
+    %(common_attributes)s
+
+    See Also
+    --------
+    sksurv.nonparametric.cumulative_incidence_competing_risks : The
+        Aalen-Johansen estimate, without covariates.
+    KerasNetDiscreteTimeSurvivalAnalysis : A single event.
+
+    References
+    ----------
+    .. [1] Tutz and Schmid. "Modeling Discrete Time-to-Event Data", chapter 8
+       (competing risks). Springer (2016).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksurv.datasets import load_bmt
+    >>> from skprecmed import KerasNetCompetingRisks
+    >>> X, y = load_bmt()
+    >>> X = (X["dis"] == "1").to_numpy(float).reshape(-1, 1)  # ALL vs AML
+    >>> model = KerasNetCompetingRisks(
+    ...     n_time_bins=5, epochs=5, learning_rate_init=0.01, random_state=0
+    ... ).fit(X, y)
+    >>> times, incidence = model.predict_cumulative_incidence(X[:3])
+    >>> incidence.shape  # patients x causes x grid points
+    (3, 2, 5)
+    >>> bool(np.all(incidence.sum(axis=1) <= 1))
+    True
+    """
+
+    _competing = True
+
+    def predict_cumulative_incidence(self, X):
+        """Cumulative incidence of each cause per patient, at the grid points.
+
+        The probability of having met cause ``k`` by time ``t``, competing
+        causes taken into account: the sum over intervals up to ``t`` of the
+        event-free survival at the interval's start times the cause's
+        probability in it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
+
+        Returns
+        -------
+        time : ndarray of shape (n_bins,)
+            The grid, ``time_grid_``.
+        cum_incidence : ndarray of shape (n_samples, n_causes_, n_bins)
+            ``cum_incidence[i, k - 1, j]`` is patient ``i``'s probability of
+            cause ``k`` by ``time[j]``.
+        """
+        check_is_fitted(self)
+        log_no_event, log_cause = self._log_probabilities(X)
+        survival = np.exp(np.cumsum(log_no_event, axis=1))
+        before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
+        incidence = np.cumsum(before[..., None] * np.exp(log_cause), axis=1)
+        return self.time_grid_.copy(), incidence.transpose(0, 2, 1)
+
+    def _check_cause(self, cause):
+        check_is_fitted(self)
+        if not (
+            isinstance(cause, Integral | np.integer)
+            and not isinstance(cause, bool)
+            and 1 <= cause <= self.n_causes_
+        ):
+            raise ValueError(
+                f"cause must be an integer in 1..{self.n_causes_}; got {cause!r}."
+            )
+        return int(cause)
+
+    def predict(self, X, cause=1):
+        """Risk score for one cause: restricted mean time lost to it.
+
+        The area under the cause's cumulative incidence step function from 0
+        to the last grid point, in the units of the training times.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        cause : int, default=1
+            The cause, 1..``n_causes_``.
+
+        Returns
+        -------
+        risk : ndarray of shape (n_samples,)
+            Higher means more, or earlier, risk of that cause.
+        """
+        cause = self._check_cause(cause)
+        _, incidence = self.predict_cumulative_incidence(X)
+        incidence = incidence[:, cause - 1]
+        before = np.hstack([np.zeros((len(incidence), 1)), incidence[:, :-1]])
+        return before @ self._widths()
+
+    def concordance_index(self, X, y, cause=1):
+        """Cause-specific Harrell's concordance index.
+
+        Events of other causes are counted as censored at their time, and
+        patients are ranked by ``predict(X, cause)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        y : structured array of shape (n_samples,)
+            (integer event code, time), as in ``fit``.
+        cause : int, default=1
+            The cause scored.
+
+        Returns
+        -------
+        cindex : float
+        """
+        cause = self._check_cause(cause)
+        event, time = _check_target(X, y, competing=True, require_event=False)
+        if event.max() > self.n_causes_:
+            raise ValueError(
+                f"Event codes must be in 0..{self.n_causes_} (the causes seen in "
+                f"fit); got {int(event.max())}."
+            )
+        risk = self.predict(X, cause)
+        return concordance_index_censored(event == cause, time, risk)[0]
+
+    def score(self, X, y):
+        """Concordance index of cause 1 (see :meth:`concordance_index`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patients.
+        y : structured array of shape (n_samples,)
+            (integer event code, time), as in ``fit``.
+
+        Returns
+        -------
+        cindex : float
+        """
+        return self.concordance_index(X, y, cause=1)
+
+    def _explained_output(self, horizon, target):
+        """Tensor function: cumulative incidence of cause ``target`` at ``horizon``."""
+        cause = self._check_cause(1 if target is None else target)
+        n_ended = self._interval_index(horizon)
+        n_bins, n_causes = len(self.time_grid_), self.n_causes_
+
+        def incidence_at_horizon(logits, ops):
+            logits = ops.reshape(logits, (-1, n_bins, n_causes))[:, :n_ended]
+            log_norm = ops.logsumexp(
+                ops.concatenate([ops.zeros_like(logits[..., :1]), logits], axis=-1),
+                axis=-1,
+            )
+            log_survival = ops.cumsum(-log_norm, axis=1)
+            log_before = log_survival - (-log_norm)  # survival at each start
+            log_cause = logits[..., cause - 1] - log_norm
+            return ops.sum(ops.exp(log_before + log_cause), axis=1)
+
+        return incidence_at_horizon
+
