@@ -46,7 +46,7 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's own dense network.
+    sklearn.neural_network.MLPClassifier : Scikit-learn's own dense network.
 
     Notes
     -----

@@ -386,10 +386,12 @@ class ConformalClassifier(ClassifierMixin, _ConformalBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The fitted estimator's predictions.
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
@@ -400,10 +402,12 @@ class ConformalClassifier(ClassifierMixin, _ConformalBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The fitted estimator's class probabilities.
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
@@ -590,10 +594,12 @@ class ConformalRegressor(RegressorMixin, _ConformalBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Patients, with the features seen in ``fit``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The fitted estimator's predictions.
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)

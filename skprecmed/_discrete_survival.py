@@ -659,6 +659,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         Returns
         -------
         cindex : float
+            Harrell's concordance index for that cause.
         """
         cause = self._check_cause(cause)
         event, time = _check_target(X, y, competing=True, require_event=False)
@@ -683,6 +684,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         Returns
         -------
         cindex : float
+            Harrell's concordance index for that cause.
         """
         return self.concordance_index(X, y, cause=1)
 

@@ -14,10 +14,16 @@ activation : str or callable, default="relu"
     Activation of the hidden layers, any Keras activation.
 dropout : float in [0, 1), default=0.0
     Dropout rate after each hidden layer.
-alpha : float, default=0.0
-    L2 penalty on the weights of every layer, added to the loss.
+alpha : float, default=1e-4
+    L2 penalty on the weights of every layer, added to the loss (weight
+    decay; scikit-learn's MLP uses the same default).
 batch_normalization : bool, default=False
     Whether to put a ``BatchNormalization`` layer after each hidden layer.
+skip_connection : bool, default=True
+    For ``architecture="dense"`` with hidden layers: the output layer also
+    sees the inputs, so the network contains the generalised linear model
+    (logistic, linear or Cox regression) and the hidden layers learn what it
+    misses. Other architectures have no such path.
 architecture : {"dense", "cnn1d", "rnn", "cnn2d"}, default="dense"
     The network before the dense layers: none for a table; a 1-D
     convolutional net (motif detector) or a recurrent net for sequences of
@@ -38,6 +44,11 @@ recurrent_units : int, default=32
     Units of the recurrent cell (``rnn``).
 bidirectional : bool, default=False
     Whether the recurrent layer also reads the sequence backwards.
+ensemble_size : int, default=1
+    Number of networks (a deep ensemble) trained side by side in one Keras
+    model, each with its own seeds; predictions are their mean
+    (probabilities, values or log-risks), and their spread measures the
+    model's uncertainty. Training five costs well under five times one.
 optimizer : str, keras optimizer class or instance, default="adam"
     Any Keras optimizer. An instance is copied at each ``fit`` (it is never
     trained in place).
@@ -47,21 +58,23 @@ loss : "auto", str or callable, default="auto"
     Keras loss. %(auto_loss)s
 metrics : list or None, default=None
     Keras metrics computed during training and recorded in ``history_``.
-epochs : int, default=10
+epochs : int, default=200
     Number of passes over the training data (the maximum number with
     ``early_stopping``).
-batch_size : int, default=32
-    Samples per gradient step (capped at the number of samples).
+batch_size : int or "auto", default="auto"
+    Samples per gradient step (capped at the number of samples). ``"auto"``
+    is 32, or 256 for the Cox loss, whose risk sets are formed within a
+    batch.
 shuffle : bool, default=True
     Whether to reshuffle the training data at each epoch, with a seed drawn
     from ``random_state``.
-early_stopping : bool, default=False
+early_stopping : bool, default=True
     Whether to hold out ``validation_fraction`` of the training data%(stratified)s,
     stop when the validation loss has not improved for ``n_iter_no_change``
     epochs, and restore the weights of the best epoch.
 validation_fraction : float in (0, 1), default=0.1
     Share of the training data held out for early stopping.
-n_iter_no_change : int, default=10
+n_iter_no_change : int, default=20
     Patience of early stopping, in epochs.
 model : None, callable or keras.Model, default=None
     Custom architecture. ``None`` builds the dense network described by the

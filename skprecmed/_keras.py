@@ -9,7 +9,13 @@ to the process's file descriptor 2 before its logging is initialised, so
 ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them. While TensorFlow is first imported
 we route descriptor 2 into a temporary file, drop the lines known to be
 start-up noise and write every other line back to stderr, so that a real
-error is never swallowed.
+error is never swallowed; and unless the user set ``TF_CPP_MIN_LOG_LEVEL``,
+it is set to 2 (TensorFlow reads it only from the environment).
+
+Both are process-wide effects, so there is a switch: with the environment
+variable ``SKPRECMED_QUIET_TENSORFLOW=0`` set before the first fit,
+skprecmed imports TensorFlow as it is, touching neither ``os.environ`` nor
+descriptor 2. If TensorFlow is already imported, nothing is done either.
 """
 
 import contextlib
@@ -65,6 +71,11 @@ def _import_quietly():
     return tf, keras
 
 
+def _quiet_requested():
+    value = os.environ.get("SKPRECMED_QUIET_TENSORFLOW", "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
 def import_keras():
     """Import TensorFlow and Keras once, quietly, and return them.
 
@@ -79,7 +90,9 @@ def import_keras():
     if _modules is None:
         with _lock:
             if _modules is None:
-                if "tensorflow" in sys.modules and "keras" in sys.modules:
+                if not _quiet_requested() or (
+                    "tensorflow" in sys.modules and "keras" in sys.modules
+                ):
                     import keras
                     import tensorflow as tf
 

@@ -764,6 +764,7 @@ def read_metadata(path, trusted=(), key=None):
     Parameters
     ----------
     path : str or path-like
+        The model file.
     trusted : sequence of str, default=()
         As in :func:`load_model`.
     key : bytes, default=None
@@ -772,6 +773,8 @@ def read_metadata(path, trusted=(), key=None):
     Returns
     -------
     metadata : dict
+        The file's ``metadata.json``: versions, features, classes, training
+        summary and hyperparameters.
 
     Raises
     ------
@@ -828,6 +831,7 @@ def load_model(path, trusted=(), key=None):
     Returns
     -------
     model : fitted estimator or pipeline
+        The model as it was saved, ready to predict.
 
     Raises
     ------

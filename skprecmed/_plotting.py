@@ -16,6 +16,7 @@ def plot_learning_curve(estimator, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------

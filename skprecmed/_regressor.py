@@ -46,7 +46,7 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     See Also
     --------
     KerasNetClassifier : The same network for a diagnosis.
-    sklearn.neural_network.MLPRegressor : scikit-learn's own dense network.
+    sklearn.neural_network.MLPRegressor : Scikit-learn's own dense network.
 
     Examples
     --------

@@ -109,6 +109,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : SequenceEncoder
+            The fitted encoder.
         """
         sequences = self._sequences(X)
         letters = ALPHABETS.get(self.alphabet.lower(), self.alphabet).upper()
@@ -170,6 +171,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         names : ndarray of str of shape (n_positions * n_letters,)
+            ``pos{i}_{letter}`` for each position and letter.
         """
         check_is_fitted(self)
         return np.asarray(

@@ -177,6 +177,7 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
         Returns
         -------
         survival : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+            Each patient's survival probability over time.
         """
         check_is_fitted(self)
         return self._predict_survival_function(
@@ -197,6 +198,7 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
         Returns
         -------
         cum_hazard : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+            Each patient's cumulative hazard over time.
         """
         check_is_fitted(self)
         return self._predict_cumulative_hazard_function(

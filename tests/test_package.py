@@ -1,5 +1,6 @@
 """The package as a user meets it: a light import and a quiet TensorFlow."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -77,6 +78,25 @@ def test_training_prints_nothing_on_stderr():
     )
     assert out.stdout.strip() == "True"
     assert out.stderr == ""
+
+
+def test_quieting_tensorflow_can_be_switched_off():
+    code = """
+        import os, sys
+        from skprecmed._keras import import_keras
+        import_keras()
+        print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+        """
+    quiet = _run(code)
+    assert quiet.stdout.strip() == "2" and "oneDNN" not in quiet.stderr
+    env = {**os.environ, "SKPRECMED_QUIET_TENSORFLOW": "0"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    loud = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, check=True, env=env,
+    )
+    # untouched environment, and TensorFlow's own start-up lines reach stderr
+    assert loud.stdout.strip() == "None" and "oneDNN" in loud.stderr
 
 
 def test_import_is_lazy_until_an_estimator_is_used():
