@@ -65,7 +65,9 @@ def _diabetes():
 def _prep():
     return make_column_transformer(
         (
-            OneHotEncoder(drop="if_binary", handle_unknown="ignore", sparse_output=False),
+            OneHotEncoder(
+                drop="if_binary", handle_unknown="ignore", sparse_output=False
+            ),
             make_column_selector(dtype_include=["category", "object"]),
         ),
         (StandardScaler(), make_column_selector(dtype_include="number")),
@@ -109,8 +111,12 @@ def _contestants(task):
 
     return {
         "skprecmed": lambda: KerasNetSurvivalAnalysis(random_state=SEED),
-        "ensemble": lambda: KerasNetSurvivalAnalysis(ensemble_size=5, random_state=SEED),
-        "discrete-time": lambda: KerasNetDiscreteTimeSurvivalAnalysis(random_state=SEED),
+        "ensemble": lambda: KerasNetSurvivalAnalysis(
+            ensemble_size=5, random_state=SEED
+        ),
+        "discrete-time": lambda: KerasNetDiscreteTimeSurvivalAnalysis(
+            random_state=SEED
+        ),
         cox_name: cox,
         "RSF": lambda: RandomSurvivalForest(
             n_estimators=200, min_samples_leaf=10, random_state=SEED, n_jobs=1
@@ -210,7 +216,9 @@ def run(n_splits, n_repeats):
     for dataset, (task, _) in DATASETS.items():
         X, y, strata = _load(dataset)
         if strata is None:
-            cv = RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=SEED)
+            cv = RepeatedKFold(
+                n_splits=n_splits, n_repeats=n_repeats, random_state=SEED
+            )
         else:
             cv = RepeatedStratifiedKFold(
                 n_splits=n_splits, n_repeats=n_repeats, random_state=SEED
@@ -230,7 +238,9 @@ def run(n_splits, n_repeats):
                 row.setdefault(metric, []).append(value)
             row["seconds"].append(seconds)
         results[dataset] = table
-        print(f"\n## {dataset}: {len(folds)} folds ({time.perf_counter() - start:.0f} s)")
+        print(
+            f"\n## {dataset}: {len(folds)} folds ({time.perf_counter() - start:.0f} s)"
+        )
         metrics = [m for m in next(iter(table.values())) if m != "seconds"]
         print(f"{'model':22}" + "".join(f"{m:>18}" for m in metrics) + f"{'fit s':>9}")
         for name, row in table.items():
@@ -243,11 +253,16 @@ def run(n_splits, n_repeats):
 
 def goals(results):
     print("\n## Goals of issue #11 (mean over folds; sd in brackets above)")
-    print(f"{'dataset':34}{'metric':11}{'row':11}{'ours':>8}{'goal':>20}{'met':>6}{'margin':>9}")
+    print(
+        f"{'dataset':34}{'metric':11}{'row':11}{'ours':>8}{'goal':>20}{'met':>6}{'margin':>9}"
+    )
     for dataset, metric, sense, anchor in GOALS:
         table = results[dataset]
         if isinstance(anchor, str):
-            target, label = np.mean(table[anchor][metric]), f"{anchor} {np.mean(table[anchor][metric]):.3f}"
+            target, label = (
+                np.mean(table[anchor][metric]),
+                f"{anchor} {np.mean(table[anchor][metric]):.3f}",
+            )
         else:
             target, label = anchor, f"{anchor:.3f}"
         for row in ("skprecmed", "ensemble"):
@@ -264,9 +279,15 @@ def ensemble_cost(results):
     print("\n## Fit time: ensemble of five against one network (same folds, same")
     print("## process layout; early stopping may stop them at different epochs)")
     for dataset, table in results.items():
-        one, five = np.mean(table["skprecmed"]["seconds"]), np.mean(table["ensemble"]["seconds"])
+        one, five = (
+            np.mean(table["skprecmed"]["seconds"]),
+            np.mean(table["ensemble"]["seconds"]),
+        )
         met = "yes" if five <= 2 * one else "NO"
-        print(f"{dataset:34}{one:>7.2f} s {five:>7.2f} s  ratio {five / one:4.2f}  <= 2x: {met}")
+        print(
+            f"{dataset:34}{one:>7.2f} s {five:>7.2f} s  ratio {five / one:4.2f}"
+            f"  <= 2x: {met}"
+        )
 
 
 def main():
@@ -274,7 +295,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="2x3 folds instead of 5x5")
     args = parser.parse_args()
     n_splits, n_repeats = (3, 2) if args.quick else (5, 5)
-    print(f"# bench_accuracy: {n_repeats}x{n_splits} folds, seed {SEED}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"# bench_accuracy: {n_repeats}x{n_splits} folds, seed {SEED}, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
     start = time.perf_counter()
     results = run(n_splits, n_repeats)
     goals(results)

@@ -28,7 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROWS = []
 
 
-def record(goal, ours, anchor, anchor_name, target, unit="s", note="", met=None, why=""):
+def record(
+    goal, ours, anchor, anchor_name, target, unit="s", note="", met=None, why=""
+):
     """One row; ``met`` is None for rows without a goal, ``why`` shown if missed."""
     ratio = ours / anchor if anchor else float("nan")
     if met is False and why:
@@ -50,7 +52,7 @@ def peak_gflops():
     for dtype in (np.float32, np.float64):
         a = np.random.RandomState(0).normal(size=(2000, 2000)).astype(dtype)
         a @ a
-        t = median_time(lambda: a @ a, 5)
+        t = median_time(lambda a=a: a @ a, 5)
         out[np.dtype(dtype).name] = 2 * 2000**3 / t / 1e9
     return out
 
@@ -99,7 +101,11 @@ def fit_scikeras(X, y):
     from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier(
-        model=_keras_net, model__n_features=X.shape[1], epochs=10, batch_size=32, verbose=0
+        model=_keras_net,
+        model__n_features=X.shape[1],
+        epochs=10,
+        batch_size=32,
+        verbose=0,
     ).fit(X, y)
 
 
@@ -146,7 +152,9 @@ def bench_fit(n_train, repeats):
             models[name] = fit(X, y)
             times[name].append(time.perf_counter() - start)
     med = {name: statistics.median(t) for name, t in times.items()}
-    auc = {name: roc_auc_score(y_test, proba_of(m, X_test)) for name, m in models.items()}
+    auc = {
+        name: roc_auc_score(y_test, proba_of(m, X_test)) for name, m in models.items()
+    }
     for name in ("keras", "scikeras"):
         record(
             f"fit {n_train // 1000}k rows vs {name}",
@@ -199,7 +207,9 @@ def bench_predict(models, X_test, n_rows=100_000):
     def numpy_forward():
         return expit(np.maximum(big @ W1 + b1, 0) @ W2 + b2)
 
-    np.testing.assert_allclose(ours.predict_proba(big)[:, 1], numpy_forward().ravel(), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict_proba(big)[:, 1], numpy_forward().ravel(), atol=1e-5
+    )
     t_ours = median_time(lambda: ours.predict_proba(big), 7)
     t_numpy = median_time(numpy_forward, 7)
     record(
@@ -294,7 +304,14 @@ def bench_imports():
     scikeras = _subprocess_seconds(
         TIMED_IMPORT.format(stmt="from scikeras.wrappers import KerasClassifier")
     )
-    record("import skprecmed", ours, mlp, "import MLPClassifier", "<= 0.3 s", met=ours <= 0.3)
+    record(
+        "import skprecmed",
+        ours,
+        mlp,
+        "import MLPClassifier",
+        "<= 0.3 s",
+        met=ours <= 0.3,
+    )
     record(
         "from skprecmed import KerasNetClassifier",
         ours_cls,
@@ -372,7 +389,10 @@ def bench_first_score(tmp):
     X, y = load_breast_cancer(return_X_y=True)
     ours = os.path.join(tmp, "ours.joblib")
     mlp = os.path.join(tmp, "mlp.joblib")
-    joblib.dump(make_pipeline(StandardScaler(), KerasNetClassifier(random_state=0)).fit(X, y), ours)
+    joblib.dump(
+        make_pipeline(StandardScaler(), KerasNetClassifier(random_state=0)).fit(X, y),
+        ours,
+    )
     joblib.dump(make_pipeline(StandardScaler(), fit_mlp(X[:50], y[:50])).fit(X, y), mlp)
     out = subprocess.run(
         [sys.executable, "-c", FIRST_SCORE.format(path=ours)],
@@ -402,12 +422,17 @@ def print_table(gflops):
     import skprecmed
 
     print()
-    print(f"date {time.strftime('%Y-%m-%d')}  python {platform.python_version()}  "
-          f"skprecmed {skprecmed.__version__}  scikit-learn {sklearn.__version__}  "
-          f"tensorflow {tf.__version__}  keras {keras.__version__}  "
-          f"scikeras {scikeras.__version__}  numpy {np.__version__}")
-    print(f"machine: {os.cpu_count()} cores, {platform.machine()}; peak numpy matmul "
-          f"{gflops['float32']:.0f} GFLOP/s float32, {gflops['float64']:.0f} GFLOP/s float64")
+    print(
+        f"date {time.strftime('%Y-%m-%d')}  python {platform.python_version()}  "
+        f"skprecmed {skprecmed.__version__}  scikit-learn {sklearn.__version__}  "
+        f"tensorflow {tf.__version__}  keras {keras.__version__}  "
+        f"scikeras {scikeras.__version__}  numpy {np.__version__}"
+    )
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}; peak numpy matmul "
+        f"{gflops['float32']:.0f} GFLOP/s float32, "
+        f"{gflops['float64']:.0f} GFLOP/s float64"
+    )
     print()
     header = (
         f"| {'goal':40} | {'skprecmed':>11} | {'anchor':>11} | {'anchor is':22} "
@@ -422,7 +447,7 @@ def print_table(gflops):
         elif unit == "s":
             fmt = lambda v: f"{v:9.3f} s"  # noqa: E731
         else:
-            fmt = lambda v: f"{v:8.1f} {unit}"  # noqa: E731
+            fmt = lambda v, unit=unit: f"{v:8.1f} {unit}"  # noqa: E731
         print(
             f"| {goal:40} | {fmt(ours):>11} | {fmt(anchor):>11} | {name:22} "
             f"| {ratio:7.2f}x | {target:17} | {met_text:3} | {note}"
@@ -431,7 +456,9 @@ def print_table(gflops):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100k-row fit")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, no 100k-row fit"
+    )
     args = parser.parse_args()
     import tempfile
 

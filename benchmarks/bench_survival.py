@@ -29,9 +29,18 @@ from sksurv.linear_model import CoxPHSurvivalAnalysis
 from skprecmed import KerasNetSurvivalAnalysis
 
 DEEP = {"batch_size": 512, "random_state": 0}
-FIXED = {"hidden_layer_sizes": (16,), "alpha": 0.1, "epochs": 200, "learning_rate_init": 1e-2}
+FIXED = {
+    "hidden_layer_sizes": (16,),
+    "alpha": 0.1,
+    "epochs": 200,
+    "learning_rate_init": 1e-2,
+}
 GRID = [
-    {"model__hidden_layer_sizes": [()], "model__epochs": [500], "model__learning_rate_init": [1e-2]},
+    {
+        "model__hidden_layer_sizes": [()],
+        "model__epochs": [500],
+        "model__learning_rate_init": [1e-2],
+    },
     {f"model__{k}": [v] for k, v in FIXED.items()},
 ]
 
@@ -55,10 +64,17 @@ def main():
         chosen = []
         start = time.perf_counter()
         for train, test in folds:
-            X_train, X_test, y_train, y_test = X.iloc[train], X.iloc[test], y[train], y[test]
+            X_train, X_test, y_train, y_test = (
+                X.iloc[train],
+                X.iloc[test],
+                y[train],
+                y[test],
+            )
             cox = pipeline(CoxPHSurvivalAnalysis(alpha=1e-4)).fit(X_train, y_train)
             scores["CoxPH"].append(cox.score(X_test, y_test))
-            fixed = pipeline(KerasNetSurvivalAnalysis(**DEEP, **FIXED)).fit(X_train, y_train)
+            fixed = pipeline(KerasNetSurvivalAnalysis(**DEEP, **FIXED)).fit(
+                X_train, y_train
+            )
             scores["DeepSurv fixed"].append(fixed.score(X_test, y_test))
             search = GridSearchCV(
                 pipeline(KerasNetSurvivalAnalysis(**DEEP)),
@@ -70,7 +86,15 @@ def main():
         seconds = time.perf_counter() - start
         for model, values in scores.items():
             rows.append((name, model, np.mean(values), np.std(values), values))
-        rows.append((name, f"(tuned chose hidden layers {chosen}; {seconds:.0f} s)", None, None, None))
+        rows.append(
+            (
+                name,
+                f"(tuned chose hidden layers {chosen}; {seconds:.0f} s)",
+                None,
+                None,
+                None,
+            )
+        )
 
     print(f"| {'data':8} | {'model':16} | {'C-index':>7} | {'sd':>5} | per fold")
     print("|----------|------------------|---------|-------|---------")

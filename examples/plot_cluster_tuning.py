@@ -25,7 +25,9 @@ from skprecmed import KerasNetClassifier
 
 if __name__ == "__main__":  # worker processes import this file
     X, y = load_breast_cancer(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), KerasNetClassifier(epochs=10, random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), KerasNetClassifier(epochs=10, random_state=0)
+    )
     grid = {
         "kerasnetclassifier__hidden_layer_sizes": [(8,), (32,)],
         "kerasnetclassifier__learning_rate_init": [1e-3, 1e-2],
@@ -34,14 +36,31 @@ if __name__ == "__main__":  # worker processes import this file
 
     start = time.perf_counter()
     local = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc").fit(X, y)
-    print(f"one process: {time.perf_counter() - start:.1f} s, best {local.best_params_}")
+    print(
+        f"one process: {time.perf_counter() - start:.1f} s, best {local.best_params_}"
+    )
 
     environment = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None, env=environment) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env=environment,
+        ) as cluster,
+        Client(cluster),
+    ):
         start = time.perf_counter()
         with joblib.parallel_backend("dask"):
-            remote = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=-1).fit(X, y)
-        print(f"Dask cluster: {time.perf_counter() - start:.1f} s, best {remote.best_params_}")
-    same = np.array_equal(local.cv_results_["mean_test_score"], remote.cv_results_["mean_test_score"])
+            remote = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=-1).fit(
+                X, y
+            )
+        print(
+            f"Dask cluster: {time.perf_counter() - start:.1f} s, "
+            f"best {remote.best_params_}"
+        )
+    same = np.array_equal(
+        local.cv_results_["mean_test_score"], remote.cv_results_["mean_test_score"]
+    )
     print("identical cross-validation scores:", same)

@@ -13,7 +13,12 @@ import matplotlib.pyplot as plt
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    cross_val_predict,
+    cross_val_score,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -32,7 +37,10 @@ network = TransformedTargetRegressor(
 grid = {"regressor__kerasnetregressor__hidden_layer_sizes": [(8,), (32,)]}
 search = GridSearchCV(network, grid, scoring="r2", cv=3)
 
-for name, model in [("ridge", make_pipeline(StandardScaler(), RidgeCV())), ("network", search)]:
+for name, model in [
+    ("ridge", make_pipeline(StandardScaler(), RidgeCV())),
+    ("network", search),
+]:
     r2 = cross_val_score(model, X, y, scoring="r2", cv=folds)
     print(f"{name:8} cross-validated R^2 {r2.mean():.3f} +/- {r2.std():.3f}")
 

@@ -63,11 +63,18 @@ print(f"{y_train['event'].mean():.0%} of the training patients have an event")
 # training event times and outputs one hazard per interval, so each group
 # gets its own curve shape. The two Cox models share one baseline hazard.
 discrete = KerasNetDiscreteTimeSurvivalAnalysis(
-    hidden_layer_sizes=(16,), n_time_bins=20, epochs=100, batch_size=128,
-    learning_rate_init=0.01, random_state=0,
+    hidden_layer_sizes=(16,),
+    n_time_bins=20,
+    epochs=100,
+    batch_size=128,
+    learning_rate_init=0.01,
+    random_state=0,
 ).fit(X_train, y_train)
 cox_net = KerasNetSurvivalAnalysis(
-    hidden_layer_sizes=(16,), epochs=40, batch_size=600, learning_rate_init=0.01,
+    hidden_layer_sizes=(16,),
+    epochs=40,
+    batch_size=600,
+    learning_rate_init=0.01,
     random_state=0,
 ).fit(X_train, y_train)
 cox = CoxPHSurvivalAnalysis().fit(X_train, y_train)
@@ -106,14 +113,23 @@ group = X_test[:, 0] == 1
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for g, colour in [(0, "tab:blue"), (1, "tab:red")]:
     members = group == bool(g)
-    ax.plot(grid, true_survival(g, grid), color=colour, lw=3, alpha=0.3,
-            label=f"group {g}: truth")
-    for model, style, name in [(discrete, "-", "discrete-time"),
-                               (cox_net, "--", "Cox network")]:
+    ax.plot(
+        grid,
+        true_survival(g, grid),
+        color=colour,
+        lw=3,
+        alpha=0.3,
+        label=f"group {g}: truth",
+    )
+    for model, style, name in [
+        (discrete, "-", "discrete-time"),
+        (cox_net, "--", "Cox network"),
+    ]:
         functions = model.predict_survival_function(X_test[members])
         mean = np.mean([f(grid) for f in functions], axis=0)
-        ax.step(grid, mean, where="post", color=colour, ls=style,
-                label=f"group {g}: {name}")
+        ax.step(
+            grid, mean, where="post", color=colour, ls=style, label=f"group {g}: {name}"
+        )
 ax.set(xlabel="time", ylabel="survival probability", ylim=(0, 1.02))
 ax.legend(fontsize=7)
 fig.tight_layout()
@@ -131,7 +147,10 @@ plt.show()
 patients = X_test[group][:100]
 reference = np.column_stack([np.zeros(len(patients)), patients[:, 1:]])
 for horizon in (0.5, 1.6):
-    scores = feature_attributions(discrete, patients, horizon=horizon,
-                                  baseline=reference)
-    print(f"t = {horizon}: mean attribution per feature "
-          f"{np.round(scores.mean(axis=0), 3)}")
+    scores = feature_attributions(
+        discrete, patients, horizon=horizon, baseline=reference
+    )
+    print(
+        f"t = {horizon}: mean attribution per feature "
+        f"{np.round(scores.mean(axis=0), 3)}"
+    )

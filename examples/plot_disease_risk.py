@@ -52,8 +52,12 @@ print(f"held-out ROC AUC: {roc_auc_score(y_test, risk):.3f}")
 # What the model does, in pictures
 fig, axes = plt.subplots(2, 2, figsize=(10, 8))
 RocCurveDisplay.from_estimator(model, X_test, y_test, ax=axes[0, 0])
-CalibrationDisplay.from_estimator(model, X_test, y_test, n_bins=8, strategy="quantile", ax=axes[0, 1])
-importance = permutation_importance(model, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=0)
+CalibrationDisplay.from_estimator(
+    model, X_test, y_test, n_bins=8, strategy="quantile", ax=axes[0, 1]
+)
+importance = permutation_importance(
+    model, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=0
+)
 top = np.argsort(importance.importances_mean)[-8:]
 axes[1, 0].barh(data.feature_names[top], importance.importances_mean[top])
 axes[1, 0].set(xlabel="drop in ROC AUC when shuffled", title="permutation importance")
@@ -66,7 +70,17 @@ print("figure: disease_risk.png")
 # Deployment: joblib (trusted files only) and the safe format
 folder = tempfile.mkdtemp()
 joblib.dump(model, os.path.join(folder, "disease_risk.joblib"))
-assert np.array_equal(joblib.load(os.path.join(folder, "disease_risk.joblib")).predict_proba(X_test)[:, 1], risk)
+assert np.array_equal(
+    joblib.load(os.path.join(folder, "disease_risk.joblib")).predict_proba(X_test)[
+        :, 1
+    ],
+    risk,
+)
 save_model(model, os.path.join(folder, "disease_risk.skprecmed"))
-assert np.array_equal(load_model(os.path.join(folder, "disease_risk.skprecmed")).predict_proba(X_test)[:, 1], risk)
+assert np.array_equal(
+    load_model(os.path.join(folder, "disease_risk.skprecmed")).predict_proba(X_test)[
+        :, 1
+    ],
+    risk,
+)
 print("saved with joblib and in the safe format; both reload to identical predictions")

@@ -36,13 +36,19 @@ def with_preprocessing(model):
 
 deep = with_preprocessing(
     KerasNetSurvivalAnalysis(
-        hidden_layer_sizes=(16,), alpha=0.1, epochs=200, batch_size=512,
-        learning_rate_init=1e-2, random_state=0,
+        hidden_layer_sizes=(16,),
+        alpha=0.1,
+        epochs=200,
+        batch_size=512,
+        learning_rate_init=1e-2,
+        random_state=0,
     )
 ).fit(X_train, y_train)
 cox = with_preprocessing(CoxPHSurvivalAnalysis(alpha=1e-4)).fit(X_train, y_train)
-print(f"held-out C-index: DeepSurv {deep.score(X_test, y_test):.3f}, "
-      f"CoxPH {cox.score(X_test, y_test):.3f}")
+print(
+    f"held-out C-index: DeepSurv {deep.score(X_test, y_test):.3f}, "
+    f"CoxPH {cox.score(X_test, y_test):.3f}"
+)
 
 risk = deep.predict(X_test)
 groups = np.digitize(risk, np.quantile(risk, [1 / 3, 2 / 3]))
@@ -52,12 +58,20 @@ times = deep[-1].unique_times_
 fig, ax = plt.subplots(figsize=(6, 4))
 for group, label in enumerate(["low risk", "medium risk", "high risk"]):
     members = groups == group
-    line = ax.step(times, survival[members].mean(axis=0), where="post", label=f"{label}: predicted")
+    line = ax.step(
+        times, survival[members].mean(axis=0), where="post", label=f"{label}: predicted"
+    )
     km_time, km_survival = kaplan_meier_estimator(
         y_test["cens"][members], y_test["time"][members]
     )
-    ax.step(km_time, km_survival, where="post", ls="--", color=line[0].get_color(),
-            label=f"{label}: Kaplan-Meier")
+    ax.step(
+        km_time,
+        km_survival,
+        where="post",
+        ls="--",
+        color=line[0].get_color(),
+        label=f"{label}: Kaplan-Meier",
+    )
 ax.set(xlabel="days", ylabel="recurrence-free survival", ylim=(0, 1.02))
 ax.legend(fontsize=7)
 fig.tight_layout()

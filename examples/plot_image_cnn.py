@@ -20,11 +20,19 @@ X, y = load_digits(return_X_y=True)
 images = X.reshape(-1, 8, 8) / 16.0
 X_train, X_test, y_train, y_test = train_test_split(images, y, random_state=0)
 
-cnn = KerasNetClassifier(architecture="cnn2d", filters=16, kernel_size=3,
-                         hidden_layer_sizes=(32,), epochs=40, learning_rate_init=0.01,
-                         random_state=0)
+cnn = KerasNetClassifier(
+    architecture="cnn2d",
+    filters=16,
+    kernel_size=3,
+    hidden_layer_sizes=(32,),
+    epochs=40,
+    learning_rate_init=0.01,
+    random_state=0,
+)
 search = GridSearchCV(cnn, {"conv_layers": [1, 2]}, cv=3).fit(X_train, y_train)
-print("best:", search.best_params_, f"cross-validated accuracy {search.best_score_:.3f}")
+print(
+    "best:", search.best_params_, f"cross-validated accuracy {search.best_score_:.3f}"
+)
 print(f"held-out accuracy: {search.score(X_test, y_test):.3f}")
 
 fig, ax = plt.subplots(figsize=(5, 5))

@@ -36,24 +36,41 @@ X_train, X_test, y_train, y_test, _, starts_test = train_test_split(
 
 pipe = make_pipeline(
     SequenceEncoder(),
-    KerasNetClassifier(filters=16, recurrent_units=16, kernel_size=8, hidden_layer_sizes=(8,), epochs=20,
-                       learning_rate_init=0.01, random_state=0),
+    KerasNetClassifier(
+        filters=16,
+        recurrent_units=16,
+        kernel_size=8,
+        hidden_layer_sizes=(8,),
+        epochs=20,
+        learning_rate_init=0.01,
+        random_state=0,
+    ),
 )
 grid = {"kerasnetclassifier__architecture": ["cnn1d", "rnn"]}
 search = GridSearchCV(pipe, grid, cv=3, scoring="roc_auc").fit(X_train, y_train)
-for arch, score in zip(grid["kerasnetclassifier__architecture"], search.cv_results_["mean_test_score"]):
+for arch, score in zip(
+    grid["kerasnetclassifier__architecture"],
+    search.cv_results_["mean_test_score"],
+    strict=True,
+):
     print(f"{arch}: cross-validated ROC AUC {score:.3f}")
 model = search.best_estimator_
-print(f"held-out ROC AUC: {roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]):.3f}")
+print(
+    f"held-out ROC AUC: {roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]):.3f}"
+)
 
 positives = np.flatnonzero(y_test == 1)
 scores = feature_attributions(model, X_test[positives]).sum(axis=2)  # per position
 peaks = scores.argmax(axis=1)
-found = (peaks >= starts_test[positives]) & (peaks < starts_test[positives] + len(MOTIF))
-print(f"attribution peaks inside the motif for {found.mean():.0%} of positive sequences")
+found = (peaks >= starts_test[positives]) & (
+    peaks < starts_test[positives] + len(MOTIF)
+)
+print(
+    f"attribution peaks inside the motif for {found.mean():.0%} of positive sequences"
+)
 
 fig, axes = plt.subplots(3, 1, figsize=(8, 5), sharex=True)
-for ax, row in zip(axes, range(3)):
+for ax, row in zip(axes, range(3), strict=True):
     ax.bar(range(60), scores[row], color="grey")
     start = starts_test[positives][row]
     ax.axvspan(start - 0.5, start + len(MOTIF) - 0.5, color="tab:orange", alpha=0.3)

@@ -31,17 +31,26 @@ y = Surv.from_arrays(time <= censoring, np.minimum(time, censoring))
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
 model = KerasNetSurvivalAnalysis(
-    hidden_layer_sizes=(16,), epochs=60, batch_size=256, learning_rate_init=0.01, random_state=0
+    hidden_layer_sizes=(16,),
+    epochs=60,
+    batch_size=256,
+    learning_rate_init=0.01,
+    random_state=0,
 ).fit(X_train, y_train)
 print(f"held-out C-index: {model.score(X_test, y_test):.3f}")
 
 result = recommend_treatment(model, X_test, treatment=2)
 best = (X_test[:, 0] > 0).astype(float)
-print(f"recommendation = true best treatment for {np.mean(result.recommended == best):.0%} "
-      "of held-out patients")
+print(
+    "recommendation = true best treatment for "
+    f"{np.mean(result.recommended == best):.0%} "
+    "of held-out patients"
+)
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
-benefit = result.risks[:, 0] - result.risks[:, 1]  # log hazard ratio of no treatment vs treatment
+benefit = (
+    result.risks[:, 0] - result.risks[:, 1]
+)  # log hazard ratio of no treatment vs treatment
 ax.scatter(X_test[:, 0], benefit, s=6, alpha=0.5)
 ax.axhline(0, color="grey", lw=1)
 ax.axvline(0, color="grey", lw=1, ls=":")

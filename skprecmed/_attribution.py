@@ -6,8 +6,16 @@ from sklearn.utils.validation import check_is_fitted
 from ._keras import import_keras
 
 
-def feature_attributions(estimator, X, *, method="integrated_gradients", target=None,
-                         steps=32, baseline=None, horizon=None):
+def feature_attributions(
+    estimator,
+    X,
+    *,
+    method="integrated_gradients",
+    target=None,
+    steps=32,
+    baseline=None,
+    horizon=None,
+):
     """Attribute each prediction to the network's inputs.
 
     ``"gradient_x_input"`` multiplies the input by the gradient of the
@@ -25,7 +33,8 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
         attributions are for the network's input (e.g. the one-hot array).
     X : array-like
         Samples, as the estimator (or pipeline) takes them.
-    method : {"integrated_gradients", "gradient_x_input"}, default="integrated_gradients"
+    method : {"integrated_gradients", "gradient_x_input"}, \
+            default="integrated_gradients"
     target : label or int, default=None
         The output to explain. Classifiers: a class label (default: the
         positive class for two classes, the predicted class otherwise).
@@ -64,7 +73,8 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
     """
     if method not in ("integrated_gradients", "gradient_x_input"):
         raise ValueError(
-            f"method must be 'integrated_gradients' or 'gradient_x_input'; got {method!r}."
+            "method must be 'integrated_gradients' or 'gradient_x_input'; "
+            f"got {method!r}."
         )
     if hasattr(estimator, "steps"):
         X = estimator[:-1].transform(X)
@@ -75,8 +85,10 @@ def feature_attributions(estimator, X, *, method="integrated_gradients", target=
     model = estimator.model_
 
     explain = _explained_output(estimator, X, target, horizon)
-    base = np.zeros_like(X) if baseline is None else np.broadcast_to(
-        np.asarray(baseline, dtype=np.float32), X.shape
+    base = (
+        np.zeros_like(X)
+        if baseline is None
+        else np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape)
     )
 
     def gradient(points):
@@ -118,17 +130,22 @@ def _output_column(estimator, X, target):
     if classes is None:
         index = 0 if target is None else int(target)
         if not 0 <= index < n_outputs:
-            raise ValueError(f"target must be an output index below {n_outputs}; got {target!r}.")
+            raise ValueError(
+                f"target must be an output index below {n_outputs}; got {target!r}."
+            )
         return np.full(len(X), index)
     if n_outputs == 1:  # one sigmoid unit: the positive (second) class
         if target is not None and target != classes[1]:
             raise ValueError(
-                f"a binary network explains its positive class {classes[1]!r}; got {target!r}."
+                "a binary network explains its positive class "
+                f"{classes[1]!r}; got {target!r}."
             )
         return np.zeros(len(X), dtype=int)
     if target is None:
         return np.argmax(estimator.predict_proba(X), axis=1)
     matches = np.flatnonzero(classes == target)
     if matches.size == 0:
-        raise ValueError(f"target {target!r} is not one of the classes {list(classes)}.")
+        raise ValueError(
+            f"target {target!r} is not one of the classes {list(classes)}."
+        )
     return np.full(len(X), matches[0])

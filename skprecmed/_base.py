@@ -60,8 +60,7 @@ def _validate_sample_weight(sample_weight, X):
             )
         if not np.any(values):
             raise ValueError(
-                "sample_weight is zero for every sample: there is nothing to "
-                "train on."
+                "sample_weight is zero for every sample: there is nothing to train on."
             )
     return _check_sample_weight(sample_weight, X, copy=True)
 
@@ -133,7 +132,10 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     _multi_output = False
 
     _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -152,7 +154,10 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         "loss": [StrOptions({"auto"}), str, callable],
         "metrics": [list, None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -260,8 +265,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
             model, architecture = _build.build_default(
-                X.shape[1:], target.n_outputs, target.activation, network,
-                compile_kwargs, seeds.build,
+                X.shape[1:],
+                target.n_outputs,
+                target.activation,
+                network,
+                compile_kwargs,
+                seeds.build,
             )
         else:
             if self.ensemble_size > 1:
@@ -271,8 +280,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 )
             meta = _builder_meta(X, target)
             model = _build.build_custom(
-                self.model, self.model_kwargs, meta, compile_kwargs,
-                self.get_params(), seeds.build,
+                self.model,
+                self.model_kwargs,
+                meta,
+                compile_kwargs,
+                self.get_params(),
+                seeds.build,
             )
             architecture = None  # the user's network is trained itself
 
@@ -283,7 +296,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             sample_weight=target.sample_weight,
             architecture=architecture,
             epochs=self.epochs,
-            batch_size=self._auto_batch_size if self.batch_size == "auto" else self.batch_size,
+            batch_size=self._auto_batch_size
+            if self.batch_size == "auto"
+            else self.batch_size,
             shuffle=self.shuffle,
             shuffle_seed=seeds.shuffle,
             early_stopping=self.early_stopping,
@@ -352,8 +367,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         }
         if self._validate_y:
             X, y = validate_data(
-                self, X, y, y_numeric=self._y_numeric,
-                multi_output=self._multi_output, **checks,
+                self,
+                X,
+                y,
+                y_numeric=self._y_numeric,
+                multi_output=self._multi_output,
+                **checks,
             )
         else:
             X = validate_data(self, X, reset=True, **checks)
@@ -376,9 +395,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """Check the dimensions ``architecture`` takes; images get a channel axis."""
         allowed = self._INPUT_DIMS[self.architecture]
         if X.ndim not in allowed:
+            sequences = (
+                "sequences of shape (n_samples, length, channels), e.g. one-hot DNA"
+            )
             takes = {
-                "cnn1d": "sequences of shape (n_samples, length, channels), e.g. one-hot DNA",
-                "rnn": "sequences of shape (n_samples, length, channels), e.g. one-hot DNA",
+                "cnn1d": sequences,
+                "rnn": sequences,
                 "cnn2d": "images of shape (n_samples, height, width[, channels])",
             }[self.architecture]
             raise ValueError(

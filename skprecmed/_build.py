@@ -170,11 +170,19 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
     if network.get("ensemble_size", 1) > 1:
         from ._losses import MemberMeanLoss
 
-        kwargs = {**kwargs, "loss": MemberMeanLoss(kwargs["loss"], network["ensemble_size"])}
+        kwargs = {
+            **kwargs,
+            "loss": MemberMeanLoss(kwargs["loss"], network["ensemble_size"]),
+        }
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
     model.compile(**kwargs, jit_compile=False, steps_per_execution=32)
-    architecture = (tuple(input_shape), n_outputs, output_activation, sorted(network.items()))
+    architecture = (
+        tuple(input_shape),
+        n_outputs,
+        output_activation,
+        sorted(network.items()),
+    )
     return model, architecture
 
 

@@ -160,12 +160,15 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
             unknown = set(self.class_weight) - set(classes.tolist())
             if unknown:
                 raise ValueError(
-                    f"class_weight names labels that are not in y: {sorted(unknown)!r}; "
+                    "class_weight names labels that are not in y: "
+                    f"{sorted(unknown)!r}; "
                     f"the classes are {classes.tolist()!r}."
                 )
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, y)
-            sample_weight = weights if sample_weight is None else sample_weight * weights
+            sample_weight = (
+                weights if sample_weight is None else sample_weight * weights
+            )
         loss = self.loss
         if loss == "auto":
             loss = (
@@ -177,7 +180,9 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         # categorical cross-entropy; its metadata is what builders expect
         encoder = ClassifierLabelEncoder(loss=loss).fit(y)
         n_outputs, activation = (
-            (1, "sigmoid") if encoder.n_classes_ == 2 else (encoder.n_classes_, "softmax")
+            (1, "sigmoid")
+            if encoder.n_classes_ == 2
+            else (encoder.n_classes_, "softmax")
         )
         return FitTarget(
             y=encoder.transform(y),

@@ -72,8 +72,7 @@ def _check_target(X, y, *, competing, require_event=True):
     event = event.astype(np.int64)
     if np.any(event < 0):
         raise ValueError(
-            "Event codes must be 0 (censored) or a cause 1..K; got "
-            f"{int(event.min())}."
+            f"Event codes must be 0 (censored) or a cause 1..K; got {int(event.min())}."
         )
     if time.dtype.kind not in "iuf":
         raise ValueError(
@@ -87,9 +86,7 @@ def _check_target(X, y, *, competing, require_event=True):
             f"{int(np.sum(~np.isfinite(time)))} NaN or infinite values."
         )
     if len(event) != len(X):
-        raise ValueError(
-            f"y has {len(event)} samples but X has {len(X)}."
-        )
+        raise ValueError(f"y has {len(event)} samples but X has {len(X)}.")
     if require_event and not np.any(event):
         raise ValueError("All samples are censored: there is no event to learn from.")
     return event, time
@@ -706,4 +703,3 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
             return ops.sum(ops.exp(log_before + log_cause), axis=1)
 
         return incidence_at_horizon
-

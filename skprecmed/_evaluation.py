@@ -433,8 +433,7 @@ def survival_calibration(
         predicted = np.array([np.atleast_1d(fn(times)) for fn in functions], float)
     except ValueError as exc:
         raise ValueError(
-            f"Cannot evaluate the predicted survival at times {times.tolist()}: "
-            f"{exc}"
+            f"Cannot evaluate the predicted survival at times {times.tolist()}: {exc}"
         ) from exc
     order = np.argsort(risk, kind="stable")
     risk_group = np.empty(len(risk), int)

@@ -30,7 +30,9 @@ def _elu(x):
 
 def _selu(x):
     alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return np.float32(scale) * np.where(x > 0, x, np.float32(alpha) * np.expm1(np.minimum(x, 0)))
+    return np.float32(scale) * np.where(
+        x > 0, x, np.float32(alpha) * np.expm1(np.minimum(x, 0))
+    )
 
 
 def _gelu(x):

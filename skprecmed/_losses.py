@@ -99,6 +99,8 @@ class MemberMeanLoss(keras.losses.Loss):
         config = dict(config)
         config["loss"] = keras.losses.deserialize(config["loss"])
         return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="skprecmed")
 def discrete_time_survival_loss(y_true, y_pred):
     """Negative log-likelihood of a discrete-time (cause-specific) hazard model.

@@ -147,13 +147,13 @@ def trusted_type_names():
     """
     from sklearn.compose import make_column_selector
 
-    from ._persistence import _SavedModel
     from ._classifier import KerasNetClassifier
     from ._discrete_survival import (
         KerasNetCompetingRisks,
         KerasNetDiscreteTimeSurvivalAnalysis,
     )
     from ._inference import InferencePlan
+    from ._persistence import _SavedModel
     from ._regressor import KerasNetRegressor
     from ._sequence import SequenceEncoder
     from ._survival import KerasNetSurvivalAnalysis
@@ -425,8 +425,7 @@ def _is_count(value):
 def _is_training(value):
     """``{"n_rows": 400, "n_events": 12}`` or ``{..., "class_counts": {...}}``."""
     return isinstance(value, dict) and all(
-        _is_count(v)
-        or (isinstance(v, dict) and all(_is_count(c) for c in v.values()))
+        _is_count(v) or (isinstance(v, dict) and all(_is_count(c) for c in v.values()))
         for v in value.values()
     )
 

@@ -47,9 +47,9 @@ def build_network(
     layer, which with ``skip_connection`` (dense networks with hidden layers
     only) also sees the inputs. With ``ensemble_size`` k > 1 the model holds
     k such networks side by side, each with its own seeds, and outputs their
-    outputs concatenated: ``(n, k * n_outputs)``. Every random initialiser and dropout layer gets its own seed
-    derived from ``seed``, so the same seed builds the same network without
-    touching any global random state.
+    outputs concatenated: ``(n, k * n_outputs)``. Every random initialiser
+    and dropout layer gets its own seed derived from ``seed``, so the same
+    seed builds the same network without touching any global random state.
 
     Parameters
     ----------
@@ -125,7 +125,9 @@ def build_network(
                 for i, s in enumerate(seeds)
             ]
         )
-    return keras.Model(inputs, outputs, name=architecture if architecture != "dense" else "mlp")
+    return keras.Model(
+        inputs, outputs, name=architecture if architecture != "dense" else "mlp"
+    )
 
 
 def _member(
@@ -203,7 +205,9 @@ def _member(
         if batch_normalization:
             x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
         if dropout:
-            x = layers.Dropout(dropout, seed=next(counter), name=f"{prefix}dropout_{i}")(x)
+            x = layers.Dropout(
+                dropout, seed=next(counter), name=f"{prefix}dropout_{i}"
+            )(x)
     if skip_connection and architecture == "dense" and hidden_layer_sizes:
         # the output layer also sees the inputs: the network contains the
         # generalised linear model, and the hidden layers add what it misses

@@ -25,7 +25,7 @@ def plot_learning_curve(estimator, ax=None):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from skprecmed import KerasNetClassifier, plot_learning_curve
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = KerasNetClassifier(epochs=5, early_stopping=True, random_state=0).fit(X, y)
+    >>> clf = KerasNetClassifier(epochs=5, random_state=0).fit(X, y)
     >>> [line.get_label() for line in plot_learning_curve(clf).get_lines()]
     ['training loss', 'validation loss']
     """
@@ -95,12 +95,17 @@ def plot_survival_calibration(table, ax=None):
             rows["predicted"], rows["observed"], marker="o", label=f"t = {time:g}"
         )
         ax.fill_between(
-            rows["predicted"], rows["lower"], rows["upper"],
-            color=line.get_color(), alpha=0.2,
+            rows["predicted"],
+            rows["lower"],
+            rows["upper"],
+            color=line.get_color(),
+            alpha=0.2,
         )
     ax.set(
-        xlabel="predicted survival", ylabel="observed survival (Kaplan-Meier)",
-        xlim=(0, 1), ylim=(0, 1),
+        xlabel="predicted survival",
+        ylabel="observed survival (Kaplan-Meier)",
+        xlim=(0, 1),
+        ylim=(0, 1),
     )
     ax.legend()
     return ax

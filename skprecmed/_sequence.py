@@ -67,8 +67,14 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         "flatten": ["boolean"],
     }
 
-    def __init__(self, alphabet="dna", length=None, padding="right", truncating="right",
-                 flatten=False):
+    def __init__(
+        self,
+        alphabet="dna",
+        length=None,
+        padding="right",
+        truncating="right",
+        flatten=False,
+    ):
         self.alphabet = alphabet
         self.length = length
         self.padding = padding
@@ -77,7 +83,9 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
 
     def _sequences(self, X):
         if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError("SequenceEncoder takes sequences as strings, not a sparse matrix.")
+            raise TypeError(
+                "SequenceEncoder takes sequences as strings, not a sparse matrix."
+            )
         values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X, dtype=object)
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
@@ -87,11 +95,14 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
                 f"an array of shape {values.shape}."
             )
         if len(values) == 0:
-            raise ValueError("Found array with 0 sample(s): SequenceEncoder needs sequences.")
+            raise ValueError(
+                "Found array with 0 sample(s): SequenceEncoder needs sequences."
+            )
         bad = [v for v in values if not isinstance(v, str)]
         if bad:
             raise TypeError(
-                f"SequenceEncoder takes strings; got {type(bad[0]).__name__} {bad[0]!r}."
+                "SequenceEncoder takes strings; got "
+                f"{type(bad[0]).__name__} {bad[0]!r}."
             )
         return [v.upper() for v in values]
 
@@ -147,7 +158,9 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         lookup = np.zeros((256, len(self.alphabet_)), dtype=np.float32)
         for i, letter in enumerate(self.alphabet_):
             lookup[ord(letter), i] = 1.0
-        out = np.zeros((len(sequences), self.length_, len(self.alphabet_)), dtype=np.float32)
+        out = np.zeros(
+            (len(sequences), self.length_, len(self.alphabet_)), dtype=np.float32
+        )
         for row, sequence in enumerate(sequences):
             if len(sequence) > self.length_:
                 sequence = (
@@ -175,7 +188,11 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return np.asarray(
-            [f"pos{i}_{letter}" for i in range(self.length_) for letter in self.alphabet_],
+            [
+                f"pos{i}_{letter}"
+                for i in range(self.length_)
+                for letter in self.alphabet_
+            ],
             dtype=object,
         )
 

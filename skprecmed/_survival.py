@@ -133,7 +133,9 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
         log_risk = self._forward(X).ravel()
         # risks relative to the mean training patient: exp() stays finite
         self._offset = float(np.mean(log_risk))
-        self._baseline_model = BreslowEstimator().fit(log_risk - self._offset, event, time)
+        self._baseline_model = BreslowEstimator().fit(
+            log_risk - self._offset, event, time
+        )
 
     @property
     def unique_times_(self):
@@ -176,7 +178,8 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
 
         Returns
         -------
-        survival : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+        survival : ndarray of StepFunction, or ndarray of shape \
+                (n_samples, n_unique_times)
             Each patient's survival probability over time.
         """
         check_is_fitted(self)
@@ -197,7 +200,8 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
 
         Returns
         -------
-        cum_hazard : ndarray of StepFunction, or ndarray of shape (n_samples, n_unique_times)
+        cum_hazard : ndarray of StepFunction, or ndarray of shape \
+                (n_samples, n_unique_times)
             Each patient's cumulative hazard over time.
         """
         check_is_fitted(self)

@@ -160,7 +160,11 @@ def set_trainer_cache_size(max_trainers):
     0
     """
     global _max_trainers
-    if not isinstance(max_trainers, int) or isinstance(max_trainers, bool) or max_trainers < 0:
+    if (
+        not isinstance(max_trainers, int)
+        or isinstance(max_trainers, bool)
+        or max_trainers < 0
+    ):
         raise ValueError(
             f"max_trainers must be a non-negative int; got {max_trainers!r}."
         )

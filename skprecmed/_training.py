@@ -50,7 +50,9 @@ def split_validation(X, y, sample_weight, *, fraction, stratify, seed):
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
         counts = np.unique(labels, return_counts=True)[1]
         n_validation = int(np.ceil(fraction * len(labels)))
-        if counts.min() < 2 or min(n_validation, len(labels) - n_validation) < len(counts):
+        if counts.min() < 2 or min(n_validation, len(labels) - n_validation) < len(
+            counts
+        ):
             labels = None  # too few rows to have every class on both sides
     arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
     parts = train_test_split(
@@ -138,8 +140,12 @@ def train(
     callbacks = list(callbacks or ())
     if early_stopping:
         (X, y, sample_weight), validation_data = split_validation(
-            X, y, sample_weight,
-            fraction=validation_fraction, stratify=stratify, seed=split_seed,
+            X,
+            y,
+            sample_weight,
+            fraction=validation_fraction,
+            stratify=stratify,
+            seed=split_seed,
         )
         callbacks.append(
             keras.callbacks.EarlyStopping(

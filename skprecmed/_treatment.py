@@ -80,7 +80,9 @@ def recommend_treatment(
     >>> # treatment 1 lowers the risk of marker-positive patients, raises the others'
     >>> logit = -2 * marker * (2 * treated - 1)
     >>> y = rng.uniform(size=500) < 1 / (1 + np.exp(-logit))
-    >>> model = make_pipeline(PolynomialFeatures(interaction_only=True), LogisticRegression())
+    >>> model = make_pipeline(
+    ...     PolynomialFeatures(interaction_only=True), LogisticRegression()
+    ... )
     >>> result = recommend_treatment(model.fit(X, y), X, treatment=1)
     >>> result.risks.shape
     (500, 2)
@@ -114,7 +116,10 @@ def recommend_treatment(
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D; got an array of shape {X.shape}.")
-        if not isinstance(treatment, int | np.integer) or not -X.shape[1] <= treatment < X.shape[1]:
+        if (
+            not isinstance(treatment, int | np.integer)
+            or not -X.shape[1] <= treatment < X.shape[1]
+        ):
             raise ValueError(
                 f"treatment must be a column index of X (0..{X.shape[1] - 1}) for an "
                 f"array; got {treatment!r}."
@@ -122,7 +127,9 @@ def recommend_treatment(
         current = X[:, treatment]
     options = np.unique(current) if options is None else np.asarray(options)
     if len(options) < 2:
-        raise ValueError(f"Need at least 2 treatment options to compare; got {list(options)}.")
+        raise ValueError(
+            f"Need at least 2 treatment options to compare; got {list(options)}."
+        )
 
     risk = _risk_function(estimator, outcome)
     risks = np.empty((len(current), len(options)))
@@ -137,7 +144,9 @@ def recommend_treatment(
 
     best = np.argmin(risks, axis=1)
     recommended = options[best]
-    current_index = np.array([np.flatnonzero(options == c)[0] if c in options else -1 for c in current])
+    current_index = np.array(
+        [np.flatnonzero(options == c)[0] if c in options else -1 for c in current]
+    )
     current_risk = np.where(
         current_index >= 0, risks[np.arange(len(current)), current_index], np.nan
     )

@@ -25,6 +25,7 @@ FAST_PARAMS = {
     "random_state": 0,
 }
 
+
 def fast(**params):
     """Parameters of a quick network, overridable."""
     base = {

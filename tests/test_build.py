@@ -19,7 +19,9 @@ from ._instances import fast
 
 
 def get_clf_model(
-    hidden_layer_sizes: Iterable[int], meta: Dict[str, Any], compile_kwargs: Dict[str, Any]
+    hidden_layer_sizes: Iterable[int],
+    meta: Dict[str, Any],
+    compile_kwargs: Dict[str, Any],
 ):
     import keras
 
@@ -70,11 +72,15 @@ def uncompiled_model(meta):
 def test_documented_classifier_builder_trains(data, request):
     X, y = request.getfixturevalue(data)
     clf = KerasNetClassifier(
-        model=get_clf_model, model_kwargs={"hidden_layer_sizes": (16,)},
+        model=get_clf_model,
+        model_kwargs={"hidden_layer_sizes": (16,)},
         **fast(epochs=20),
     ).fit(X, y)
     assert clf.score(X, y) > 0.85
-    assert [layer.units for layer in clf.model_.layers] == [16, len(clf.classes_) if len(clf.classes_) > 2 else 1]
+    assert [layer.units for layer in clf.model_.layers] == [
+        16,
+        len(clf.classes_) if len(clf.classes_) > 2 else 1,
+    ]
 
 
 def test_builder_meta_describes_the_data(blobs3):
@@ -90,7 +96,9 @@ def test_builder_meta_describes_the_data(blobs3):
     assert meta["n_features_in_"] == 4 and meta["X_shape_"] == X.shape
     assert meta["n_classes_"] == 3 and list(meta["classes_"]) == [0, 1, 2]
     assert meta["target_type_"] == "multiclass" and meta["n_outputs_expected_"] == 1
-    assert float(seen["compile_kwargs"]["optimizer"].learning_rate) == pytest.approx(0.02)
+    assert float(seen["compile_kwargs"]["optimizer"].learning_rate) == pytest.approx(
+        0.02
+    )
     assert seen["params"]["learning_rate_init"] == 0.02
 
 
@@ -105,7 +113,9 @@ def test_documented_regressor_builder_on_two_targets(diabetes_scaled):
 def test_uncompiled_model_is_compiled_with_the_estimators_settings(cancer):
     X, y = cancer
     clf = KerasNetClassifier(
-        model=uncompiled_model, optimizer="sgd", **fast(learning_rate_init=0.1, epochs=20)
+        model=uncompiled_model,
+        optimizer="sgd",
+        **fast(learning_rate_init=0.1, epochs=20),
     ).fit(X, y)
     assert type(clf.model_.optimizer).__name__ == "SGD"
     assert clf.score(X, y) > 0.85
@@ -126,7 +136,10 @@ def test_survival_builder_sees_one_output():
 
         seen.update(meta)
         return keras.Sequential(
-            [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_outputs_"])]
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(meta["n_outputs_"]),
+            ]
         )
 
     model = KerasNetSurvivalAnalysis(
@@ -138,7 +151,9 @@ def test_survival_builder_sees_one_output():
 
 def test_builder_returning_no_model_is_refused(tiny):
     X, y = tiny
-    with pytest.raises(TypeError, match="must be a Keras model or a function returning one"):
+    with pytest.raises(
+        TypeError, match="must be a Keras model or a function returning one"
+    ):
         KerasNetClassifier(model=lambda meta: "not a model").fit(X, y)
 
 
@@ -149,8 +164,11 @@ def test_user_builders_are_seeded_and_leave_global_random_alone(tiny):
         import keras
 
         return keras.Sequential(
-            [keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
-             keras.layers.Dense(1, activation="sigmoid")]
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(4, activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
         )
 
     KerasNetClassifier(model=build, **fast()).fit(X, y)  # TensorFlow imported
@@ -158,9 +176,11 @@ def test_user_builders_are_seeded_and_leave_global_random_alone(tiny):
     with ThreadPoolExecutor(4) as pool:
         probas = list(
             pool.map(
-                lambda seed: KerasNetClassifier(model=build, **fast(random_state=seed % 2))
-                .fit(X, y)
-                .predict_proba(X),
+                lambda seed: (
+                    KerasNetClassifier(model=build, **fast(random_state=seed % 2))
+                    .fit(X, y)
+                    .predict_proba(X)
+                ),
                 range(8),
             )
         )

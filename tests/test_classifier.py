@@ -14,7 +14,9 @@ def _dense_layers(model):
 
 
 #: the classic disease-prediction net, one line away from the defaults
-CLASSIC = dict(epochs=10, batch_size=32, alpha=0.0, early_stopping=False, skip_connection=False)
+CLASSIC = dict(
+    epochs=10, batch_size=32, alpha=0.0, early_stopping=False, skip_connection=False
+)
 
 
 def test_classic_network_is_one_line_away(cancer):
@@ -96,7 +98,7 @@ def test_dataframe_input_records_feature_names(cancer_raw):
     X = (data.data - data.data.mean()) / data.data.std()
     clf = KerasNetClassifier(**fast()).fit(X, data.target)
     assert list(clf.feature_names_in_) == list(data.data.columns)
-    reordered = X.rename(columns=dict(zip(X.columns, X.columns[::-1])))
+    reordered = X.rename(columns=dict(zip(X.columns, X.columns[::-1], strict=True)))
     assert not np.array_equal(clf.feature_names_in_, reordered.columns)
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
         clf.predict(X.to_numpy()[:2])
@@ -114,16 +116,19 @@ def test_float32_float64_and_readonly_memmap(cancer, dtype, tmp_path):
     assert not X_mm.flags.writeable
     clf = KerasNetClassifier(**fast()).fit(X_mm, y)
     reference = KerasNetClassifier(**fast()).fit(X.astype(dtype), y)
-    np.testing.assert_array_equal(clf.predict_proba(X_mm), reference.predict_proba(X.astype(dtype)))
+    np.testing.assert_array_equal(
+        clf.predict_proba(X_mm), reference.predict_proba(X.astype(dtype))
+    )
 
 
 def test_class_weight_balanced_finds_more_of_a_rare_disease(cancer):
     X, y = cancer
     rng = np.random.RandomState(0)
     # keep 20 of the 212 malignant (class 0) patients: a rare class
-    keep = np.flatnonzero(y == 1).tolist() + rng.choice(
-        np.flatnonzero(y == 0), 20, replace=False
-    ).tolist()
+    keep = (
+        np.flatnonzero(y == 1).tolist()
+        + rng.choice(np.flatnonzero(y == 0), 20, replace=False).tolist()
+    )
     # two weakly informative measurements: the classes overlap
     X, y = X[keep][:, [1, 9]], y[keep]
     params = fast(hidden_layer_sizes=(), epochs=20, learning_rate_init=0.01)
@@ -139,8 +144,12 @@ def test_class_weight_dict_matches_equivalent_sample_weight(tiny):
     X, y = tiny
     params = fast(shuffle=False)
     by_class = KerasNetClassifier(class_weight={0: 1.0, 1: 3.0}, **params).fit(X, y)
-    by_sample = KerasNetClassifier(**params).fit(X, y, sample_weight=np.where(y, 3.0, 1.0))
-    np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X), rtol=1e-6)
+    by_sample = KerasNetClassifier(**params).fit(
+        X, y, sample_weight=np.where(y, 3.0, 1.0)
+    )
+    np.testing.assert_allclose(
+        by_class.predict_proba(X), by_sample.predict_proba(X), rtol=1e-6
+    )
 
 
 def test_sample_weight_changes_the_fit(tiny):
@@ -154,7 +163,9 @@ def test_sample_weight_changes_the_fit(tiny):
 def test_early_stopping_holds_out_data_and_stops(cancer):
     X, y = cancer
     clf = KerasNetClassifier(
-        **fast(epochs=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.05)
+        **fast(
+            epochs=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.05
+        )
     ).fit(X, y)
     assert "val_loss" in clf.history_
     assert clf.n_iter_ < 200
@@ -201,12 +212,16 @@ def test_user_keras_model_is_copied_never_trained_in_place(cancer):
 
     X, y = cancer
     user_model = keras.Sequential(
-        [keras.Input((30,)), keras.layers.Dense(4), keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(4),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     before = [w.copy() for w in user_model.get_weights()]
     clf = KerasNetClassifier(model=user_model, **fast()).fit(X, y)
     assert clf.model_ is not user_model
-    for w0, w1 in zip(before, user_model.get_weights()):
+    for w0, w1 in zip(before, user_model.get_weights(), strict=True):
         np.testing.assert_array_equal(w0, w1)
     assert clf.score(X, y) > 0.8
 
@@ -228,9 +243,22 @@ def test_optimizer_instance_is_copied(tiny):
 def test_every_hyperparameter_is_tunable():
     names = set(KerasNetClassifier().get_params())
     assert {
-        "hidden_layer_sizes", "activation", "dropout", "alpha", "batch_normalization",
-        "optimizer", "learning_rate_init", "epochs", "batch_size", "early_stopping",
-        "validation_fraction", "n_iter_no_change", "class_weight", "random_state",
-        "verbose", "model", "model_kwargs",
+        "hidden_layer_sizes",
+        "activation",
+        "dropout",
+        "alpha",
+        "batch_normalization",
+        "optimizer",
+        "learning_rate_init",
+        "epochs",
+        "batch_size",
+        "early_stopping",
+        "validation_fraction",
+        "n_iter_no_change",
+        "class_weight",
+        "random_state",
+        "verbose",
+        "model",
+        "model_kwargs",
     } <= names
     assert "KerasNetClassifier(epochs=3)" == repr(KerasNetClassifier(epochs=3))

@@ -91,8 +91,18 @@ def cancer_csv(tmp_path_factory):
 def cancer_model(cancer_csv):
     model = cancer_csv / "m.skprecmed"
     train_here(
-        "train", cancer_csv / "train.csv", "--target", "diagnosis", "--id",
-        "patient_id", "-o", model, "--epochs", "5", "--hidden", "16",
+        "train",
+        cancer_csv / "train.csv",
+        "--target",
+        "diagnosis",
+        "--id",
+        "patient_id",
+        "-o",
+        model,
+        "--epochs",
+        "5",
+        "--hidden",
+        "16",
     )
     return model
 
@@ -108,8 +118,16 @@ def whas(tmp_path_factory):
         folder / "whas.csv", index=False
     )
     train_here(
-        "train", folder / "whas.csv", "--event", "fstat", "--time", "lenfol",
-        "-o", folder / "s.skprecmed", "--epochs", "10",
+        "train",
+        folder / "whas.csv",
+        "--event",
+        "fstat",
+        "--time",
+        "lenfol",
+        "-o",
+        folder / "s.skprecmed",
+        "--epochs",
+        "10",
     )
     return folder / "whas.csv", folder / "s.skprecmed", y
 
@@ -139,11 +157,22 @@ def test_predict_carries_the_id_and_evaluate_the_threshold(
     cancer_csv, cancer_model, capsys
 ):
     test = pd.read_csv(cancer_csv / "test.csv")
-    cli(capsys, "predict", cancer_model, cancer_csv / "test.csv", "--id",
-        "patient_id", "-o", cancer_csv / "pred.csv")
+    cli(
+        capsys,
+        "predict",
+        cancer_model,
+        cancer_csv / "test.csv",
+        "--id",
+        "patient_id",
+        "-o",
+        cancer_csv / "pred.csv",
+    )
     pred = pd.read_csv(cancer_csv / "pred.csv")
     assert list(pred.columns) == [
-        "patient_id", "proba_benign", "proba_malignant", "predicted",
+        "patient_id",
+        "proba_benign",
+        "proba_malignant",
+        "predicted",
     ]
     assert pred["patient_id"].tolist() == test["patient_id"].tolist()
     np.testing.assert_allclose(pred["proba_benign"] + pred["proba_malignant"], 1)
@@ -151,8 +180,16 @@ def test_predict_carries_the_id_and_evaluate_the_threshold(
 
     positive = (test["diagnosis"] == "malignant").to_numpy()
     for threshold in (0.5, 0.2):
-        out, _ = cli(capsys, "evaluate", cancer_model, cancer_csv / "test.csv",
-                     "--target", "diagnosis", "--threshold", threshold)
+        out, _ = cli(
+            capsys,
+            "evaluate",
+            cancer_model,
+            cancer_csv / "test.csv",
+            "--target",
+            "diagnosis",
+            "--threshold",
+            threshold,
+        )
         got = _metrics(out)
         called = pred["proba_malignant"].to_numpy() >= threshold
         tp, fn = (called & positive).sum(), (~called & positive).sum()
@@ -183,8 +220,12 @@ def test_card_reports_what_the_file_records(cancer_csv, cancer_model, capsys):
     assert "wrote" in err
     card = (cancer_csv / "card.md").read_text()
     for heading in (
-        "# Model description", "## Intended use", "## Training data",
-        "## Evaluation results", "# Hyperparameters", "# Versions",
+        "# Model description",
+        "## Intended use",
+        "## Training data",
+        "## Evaluation results",
+        "# Hyperparameters",
+        "# Versions",
         "# Limitations",
     ):
         assert f"\n{heading}\n" in f"\n{card}", heading
@@ -219,14 +260,20 @@ def test_survival_risk_probabilities_and_metrics(whas, capsys):
 
     _, err = cli(capsys, "predict", model, data, "--times", "99999", status=1)
     assert "outside the model's follow-up" in _one_error_line(err)
-    _, err = cli(capsys, "evaluate", model, data, *survival, "--times", "0.1",
-                 status=1)
+    _, err = cli(capsys, "evaluate", model, data, *survival, "--times", "0.1", status=1)
     assert "outside the follow-up of the evaluation data" in _one_error_line(err)
 
 
 def test_times_are_for_survival_models_only(cancer_csv, cancer_model, capsys):
-    _, err = cli(capsys, "predict", cancer_model, cancer_csv / "test.csv",
-                 "--times", "12", status=1)
+    _, err = cli(
+        capsys,
+        "predict",
+        cancer_model,
+        cancer_csv / "test.csv",
+        "--times",
+        "12",
+        status=1,
+    )
     assert "--times is for survival models only" in _one_error_line(err)
 
 
@@ -284,7 +331,9 @@ def _write(path, text):
 
 BAD_INPUTS = {
     "missing-file": (
-        lambda d: d / "nothere.csv", ["predict", "{model}", "{file}"], "no such file"
+        lambda d: d / "nothere.csv",
+        ["predict", "{model}", "{file}"],
+        "no such file",
     ),
     "empty": (
         lambda d: _write(d / "empty.csv", ""),
@@ -322,7 +371,9 @@ BAD_INPUTS = {
         r"missing column\(s\) \['nope'\]",
     ),
     "no-target-given": (
-        lambda d: d / "test.csv", ["evaluate", "{model}", "{file}"], "name the outcome"
+        lambda d: d / "test.csv",
+        ["evaluate", "{model}", "{file}"],
+        "name the outcome",
     ),
     "half-survival": (
         lambda d: d / "test.csv",
@@ -350,7 +401,9 @@ BAD_INPUTS = {
         "is a folder",
     ),
     "card-over-model": (
-        lambda d: d / "m.skprecmed", ["card", "{file}", "-o", "{file}"], "refusing"
+        lambda d: d / "m.skprecmed",
+        ["card", "{file}", "-o", "{file}"],
+        "refusing",
     ),
 }
 
@@ -360,7 +413,9 @@ def _argv(case, cancer_csv, cancer_model):
     path = make_file(cancer_csv)
     argv = [
         a.format(
-            model=cancer_model, file=path, data=cancer_csv / "test.csv",
+            model=cancer_model,
+            file=path,
+            data=cancer_csv / "test.csv",
             folder=cancer_csv,
         )
         for a in args
@@ -436,8 +491,18 @@ def test_train_refuses_to_overwrite_its_input(cancer_csv, tmp_path, capsys):
     data = tmp_path / "patients.csv"
     shutil.copy(cancer_csv / "train.csv", data)
     before = data.read_bytes()
-    _, err = cli(capsys, "train", data, "--target", "diagnosis", "-o", data,
-                 "--epochs", "2", status=1)
+    _, err = cli(
+        capsys,
+        "train",
+        data,
+        "--target",
+        "diagnosis",
+        "-o",
+        data,
+        "--epochs",
+        "2",
+        status=1,
+    )
     assert "refusing to write the output" in _one_error_line(err)
     assert data.read_bytes() == before
 
@@ -458,9 +523,7 @@ def clinic_csv(tmp_path_factory):
     return folder / "clinic.csv"
 
 
-def test_many_levels_and_an_identifier_train_and_predict(
-    clinic_csv, tmp_path, capsys
-):
+def test_many_levels_and_an_identifier_train_and_predict(clinic_csv, tmp_path, capsys):
     from skprecmed import load_model
 
     frame = pd.read_csv(clinic_csv).drop(columns="diagnosis")
@@ -483,8 +546,18 @@ def test_stray_string_in_a_numeric_column_is_named(cancer_csv, tmp_path, capsys)
     frame["mean radius"] = frame["mean radius"].astype(object)
     frame.loc[[3, 7], "mean radius"] = "unknown"
     frame.to_csv(tmp_path / "stray.csv", index=False)
-    _, err = cli(capsys, "train", tmp_path / "stray.csv", "--target", "diagnosis",
-                 "-o", tmp_path / "m.skprecmed", "--epochs", "2", status=1)
+    _, err = cli(
+        capsys,
+        "train",
+        tmp_path / "stray.csv",
+        "--target",
+        "diagnosis",
+        "-o",
+        tmp_path / "m.skprecmed",
+        "--epochs",
+        "2",
+        status=1,
+    )
     line = _one_error_line(err)
     assert (
         "column 'mean radius'" in line and "2 value(s)" in line and "'unknown'" in line
@@ -514,9 +587,20 @@ def whas_coded(tmp_path_factory):
 )
 def test_event_coding_must_be_explicit(whas_coded, capsys, coding, found):
     folder, _, _ = whas_coded
-    _, err = cli(capsys, "train", folder / f"{coding}.csv", "--event", "status",
-                 "--time", "lenfol", "-o", folder / "never.skprecmed",
-                 "--epochs", "2", status=1)
+    _, err = cli(
+        capsys,
+        "train",
+        folder / f"{coding}.csv",
+        "--event",
+        "status",
+        "--time",
+        "lenfol",
+        "-o",
+        folder / "never.skprecmed",
+        "--epochs",
+        "2",
+        status=1,
+    )
     line = _one_error_line(err)
     assert f"found values {found}" in line and "--event-value" in line
     assert not (folder / "never.skprecmed").exists()
@@ -589,8 +673,19 @@ def test_ctrl_c_is_one_line_exit_130_and_no_file(whas_coded, tmp_path):
     model = tmp_path / "m.skprecmed"
     proc = subprocess.Popen(
         [
-            _script(), "train", folder / "12.csv", "--event", "status", "--time",
-            "lenfol", "--event-value", "2", "-o", model, "--epochs", "100000",
+            _script(),
+            "train",
+            folder / "12.csv",
+            "--event",
+            "status",
+            "--time",
+            "lenfol",
+            "--event-value",
+            "2",
+            "-o",
+            model,
+            "--epochs",
+            "100000",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -657,12 +752,29 @@ def _cancer(folder):
 def test_end_to_end_through_the_console_script(tmp_path, make_data):
     outcome, times = make_data(tmp_path)
     model = tmp_path / "model.skprecmed"
-    out = run("train", tmp_path / "train.csv", *outcome, "--id", "patient_id",
-              "-o", model, "--epochs", "5")
+    out = run(
+        "train",
+        tmp_path / "train.csv",
+        *outcome,
+        "--id",
+        "patient_id",
+        "-o",
+        model,
+        "--epochs",
+        "5",
+    )
     assert "epoch 5/5" in out.stderr and "distinct value" not in out.stderr
     when = ["--times", ",".join(map(str, times))] if times else []
-    run("predict", model, tmp_path / "test.csv", "--id", "patient_id", *when,
-        "-o", tmp_path / "pred.csv")
+    run(
+        "predict",
+        model,
+        tmp_path / "test.csv",
+        "--id",
+        "patient_id",
+        *when,
+        "-o",
+        tmp_path / "pred.csv",
+    )
     test, pred = pd.read_csv(tmp_path / "test.csv"), pd.read_csv(tmp_path / "pred.csv")
     assert pred.columns[0] == "patient_id"
     assert pred["patient_id"].tolist() == test["patient_id"].tolist()

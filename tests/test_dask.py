@@ -23,17 +23,22 @@ def test_grid_search_on_a_local_dask_cluster_matches_one_process(cancer_raw):
     }
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     local = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=1).fit(X, y)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # one TensorFlow thread per single-threaded worker process
-        env={"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # one TensorFlow thread per single-threaded worker process
+            env={"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         with joblib.parallel_backend("dask"):
-            remote = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=-1).fit(X, y)
+            remote = GridSearchCV(pipe, grid, cv=cv, scoring="roc_auc", n_jobs=-1).fit(
+                X, y
+            )
         workers = client.run(lambda: __import__("os").getpid())
     assert len(workers) == 2
     assert remote.best_params_ == local.best_params_

@@ -32,7 +32,9 @@ def test_same_seed_gives_bit_identical_probabilities(cancer):
     first = KerasNetClassifier(**params).fit(X, y).predict_proba(X)
     second = KerasNetClassifier(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
-    other = KerasNetClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
+    other = (
+        KerasNetClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
+    )
     assert not np.array_equal(first, other)
 
 
@@ -70,7 +72,9 @@ def test_random_state_instance_is_used_not_collapsed_to_zero(tiny):
 def test_refit_of_a_clone_reproduces(tiny):
     X, y = tiny
     clf = KerasNetClassifier(**fast()).fit(X, y)
-    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(
+        clone(clf).fit(X, y).predict_proba(X), clf.predict_proba(X)
+    )
 
 
 @pytest.mark.parametrize("shuffle", [True, False])

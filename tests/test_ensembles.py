@@ -37,7 +37,9 @@ def test_members_are_different_networks_and_the_prediction_is_their_mean(cancer)
     members = clf._forward_members(X)
     assert members.shape == (len(X), 4, 1)
     assert not np.allclose(members[:, 0], members[:, 1])  # own seeds
-    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], members[:, :, 0].mean(axis=1))
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], members[:, :, 0].mean(axis=1)
+    )
 
 
 def test_regressor_return_std_is_the_members_spread_in_y_units(diabetes_scaled):
@@ -57,7 +59,10 @@ def test_raw_unit_target_is_learned(diabetes_scaled):
     X, y = diabetes_scaled
     y_units = 152 + 77 * y  # as load_diabetes gives it: 25 to 346
     r2 = cross_val_score(
-        KerasNetRegressor(random_state=0), X, y_units, cv=KFold(3, shuffle=True, random_state=0)
+        KerasNetRegressor(random_state=0),
+        X,
+        y_units,
+        cv=KFold(3, shuffle=True, random_state=0),
     )
     assert r2.mean() > 0.4  # RidgeCV reaches about 0.48
 
@@ -71,7 +76,9 @@ def test_clone_grid_search_pickle_and_safe_format_with_ensembles(cancer_raw, tmp
     assert search.cv_results_["mean_test_score"].min() > 0.9
     model = clone(pipe).fit(X, y)
     expected = model.predict_proba(X)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), expected)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(model)).predict_proba(X), expected
+    )
     save_model(model, tmp_path / "m.skprecmed")
     loaded = load_model(tmp_path / "m.skprecmed")
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
@@ -82,7 +89,9 @@ def test_custom_model_with_an_ensemble_is_refused(tiny):
     import keras
 
     X, y = tiny
-    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    net = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
     with pytest.raises(ValueError, match="ensemble_size > 1 builds skprecmed's own"):
         KerasNetClassifier(model=net, ensemble_size=2).fit(X, y)
 

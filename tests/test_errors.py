@@ -25,7 +25,10 @@ def fitted(request):
 @every_estimator
 @pytest.mark.parametrize(
     "bad, message",
-    [(np.nan, "(?s)Input X contains NaN.*imputer"), (np.inf, "Input X contains infinity")],
+    [
+        (np.nan, "(?s)Input X contains NaN.*imputer"),
+        (np.inf, "Input X contains infinity"),
+    ],
 )
 def test_nan_or_inf_without_imputer(cls, bad, message):
     X, y = toy_data(cls)
@@ -43,7 +46,9 @@ def test_nan_at_predict(fitted):
 
 def test_wrong_number_of_features_at_predict(fitted):
     name = type(fitted).__name__
-    with pytest.raises(ValueError, match=f"X has 4 features, but {name} is expecting 3"):
+    with pytest.raises(
+        ValueError, match=f"X has 4 features, but {name} is expecting 3"
+    ):
         fitted.predict(np.zeros((2, 4)))
 
 
@@ -57,7 +62,9 @@ def test_empty_X(cls):
 @every_estimator
 def test_sparse_X(cls):
     X, y = toy_data(cls)
-    with pytest.raises(TypeError, match="Sparse data was passed.*dense data is required"):
+    with pytest.raises(
+        TypeError, match="Sparse data was passed.*dense data is required"
+    ):
         cls().fit(sp.csr_matrix(X), y)
 
 
@@ -72,7 +79,10 @@ def test_three_dimensional_X_for_the_dense_net(cls):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be a sequence of positive"),
+        (
+            {"hidden_layer_sizes": (8, 0)},
+            "hidden_layer_sizes must be a sequence of positive",
+        ),
         ({"dropout": 1.0}, "'dropout' parameter"),
         ({"epochs": 0}, "'epochs' parameter"),
         ({"recurrent_units": 0}, "'recurrent_units' parameter"),
@@ -180,11 +190,14 @@ def test_nothing_passed_is_mutated(cls):
     model_kwargs = {"units": 3}
     extra = {"class_weight": {0: 1.0, 1: 2.0}} if cls is KerasNetClassifier else {}
     originals = copy.deepcopy((X32, y, sample_weight, model_kwargs, extra))
-    est = cls(**fast(model=_builder, model_kwargs=model_kwargs, early_stopping=True, **extra))
+    est = cls(
+        **fast(model=_builder, model_kwargs=model_kwargs, early_stopping=True, **extra)
+    )
     params = copy.deepcopy({k: v for k, v in est.get_params().items() if k != "model"})
     est.fit(X32, y, sample_weight=sample_weight)
     est.predict(X32)
-    for before, after in zip(originals, (X32, y, sample_weight, model_kwargs, extra)):
+    passed = (X32, y, sample_weight, model_kwargs, extra)
+    for before, after in zip(originals, passed, strict=True):
         if isinstance(before, np.ndarray):
             np.testing.assert_array_equal(before, after)
         else:

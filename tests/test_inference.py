@@ -43,7 +43,17 @@ def test_fast_path_matches_keras(cancer, params):
 
 @pytest.mark.parametrize(
     "activation",
-    ["sigmoid", "elu", "selu", "gelu", "softplus", "softsign", "swish", "leaky_relu", "linear"],
+    [
+        "sigmoid",
+        "elu",
+        "selu",
+        "gelu",
+        "softplus",
+        "softsign",
+        "swish",
+        "leaky_relu",
+        "linear",
+    ],
 )
 def test_fast_path_activations(tiny, activation):
     X, y = tiny
@@ -124,7 +134,7 @@ def test_pickled_model_is_loaded_lazily(cancer):
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
     assert "model_" not in vars(copy)  # prediction did not need Keras
     weights = copy.model_.get_weights()  # first use loads the network
-    for a, b in zip(weights, clf.model_.get_weights()):
+    for a, b in zip(weights, clf.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     twice = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(clf))))
     np.testing.assert_array_equal(twice.predict_proba(X), clf.predict_proba(X))
@@ -142,7 +152,9 @@ def test_reloaded_dense_net_scores_without_tensorflow(cancer, tmp_path):
 
 
 @pytest.mark.parametrize("ensemble_size", [1, 3])
-def test_skip_connection_and_ensembles_have_a_plan_matching_keras(cancer, ensemble_size):
+def test_skip_connection_and_ensembles_have_a_plan_matching_keras(
+    cancer, ensemble_size
+):
     X, y = cancer
     clf = KerasNetClassifier(
         **fast(skip_connection=True, ensemble_size=ensemble_size, dropout=0.1)
@@ -154,4 +166,6 @@ def test_skip_connection_and_ensembles_have_a_plan_matching_keras(cancer, ensemb
     else:
         assert kinds == ["parallel"] and len(clf._inference_plan.steps[0][1]) == 3
     members = _keras_outputs(clf, X).reshape(len(X), ensemble_size)
-    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], members.mean(axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], members.mean(axis=1), atol=1e-6
+    )

@@ -10,8 +10,13 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skprecmed import KerasNetClassifier, load_model, read_metadata, save_model
-from skprecmed import ModelVersionWarning
+from skprecmed import (
+    KerasNetClassifier,
+    ModelVersionWarning,
+    load_model,
+    read_metadata,
+    save_model,
+)
 
 from ._helpers import predict_in_fresh_process
 from ._instances import fast
@@ -20,7 +25,9 @@ from ._instances import fast
 @pytest.fixture(scope="module")
 def fitted(cancer_raw):
     X, y = cancer_raw
-    return make_pipeline(SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast())).fit(X, y)
+    return make_pipeline(
+        SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast())
+    ).fit(X, y)
 
 
 def _rewrite(path, target, metadata=None, payload=None):
@@ -47,17 +54,28 @@ def test_metadata_describes_the_model(cancer_raw, tmp_path):
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer(as_frame=True)
-    model = make_pipeline(StandardScaler(), KerasNetClassifier(**fast())).fit(data.data, data.target)
+    model = make_pipeline(StandardScaler(), KerasNetClassifier(**fast())).fit(
+        data.data, data.target
+    )
     save_model(model, tmp_path / "m.skprecmed", X=data.data, y=data.target)
     meta = read_metadata(tmp_path / "m.skprecmed")
     assert meta["training"] == {"n_rows": 569, "class_counts": {"0": 212, "1": 357}}
     assert meta["estimator"] == "KerasNetClassifier"
-    assert meta["steps"] == [["standardscaler", "StandardScaler"], ["kerasnetclassifier", "KerasNetClassifier"]]
+    assert meta["steps"] == [
+        ["standardscaler", "StandardScaler"],
+        ["kerasnetclassifier", "KerasNetClassifier"],
+    ]
     assert meta["feature_names"] == list(data.data.columns)
     assert meta["feature_dtypes"]["mean radius"] == "float64"
     assert meta["classes"] == [0, 1]
     assert meta["hyperparameters"]["epochs"] == 5
-    assert set(meta["versions"]) >= {"skprecmed", "scikit-learn", "keras", "tensorflow", "numpy"}
+    assert set(meta["versions"]) >= {
+        "skprecmed",
+        "scikit-learn",
+        "keras",
+        "tensorflow",
+        "numpy",
+    }
     assert meta["created"].endswith("+00:00")
     assert isinstance(data.data, pd.DataFrame)
 
@@ -67,7 +85,9 @@ def test_modified_file_is_refused(fitted, tmp_path):
     with zipfile.ZipFile(tmp_path / "m.skprecmed") as archive:
         payload = bytearray(archive.read("model.skops"))
     payload[len(payload) // 2] ^= 0xFF
-    _rewrite(tmp_path / "m.skprecmed", tmp_path / "bad.skprecmed", payload=bytes(payload))
+    _rewrite(
+        tmp_path / "m.skprecmed", tmp_path / "bad.skprecmed", payload=bytes(payload)
+    )
     with pytest.raises(ValueError, match="modified after it was written"):
         load_model(tmp_path / "bad.skprecmed")
 
@@ -80,8 +100,10 @@ def test_untrusted_types_are_refused(cancer_raw, tmp_path):
 
     X, y = cancer_raw
     # a function skops does not trust by default: loaded only with consent
-    model = make_pipeline(FunctionTransformer(np.linalg.norm, kw_args={"axis": 1, "keepdims": True}),
-                          KerasNetClassifier(**fast())).fit(X, y)
+    model = make_pipeline(
+        FunctionTransformer(np.linalg.norm, kw_args={"axis": 1, "keepdims": True}),
+        KerasNetClassifier(**fast()),
+    ).fit(X, y)
     save_model(model, tmp_path / "ok.skprecmed")
     with pytest.raises(ValueError, match=r"not trusted: \['numpy.linalg.norm'\]"):
         load_model(tmp_path / "ok.skprecmed")
@@ -92,7 +114,12 @@ def test_untrusted_types_are_refused(cancer_raw, tmp_path):
     # read_metadata audits the payload too: the user's own type is named
     meta = read_metadata(tmp_path / "ok.skprecmed", trusted=["numpy.linalg.norm"])
     meta["payload_sha256"] = hashlib.sha256(evil).hexdigest()
-    _rewrite(tmp_path / "ok.skprecmed", tmp_path / "evil.skprecmed", metadata=meta, payload=evil)
+    _rewrite(
+        tmp_path / "ok.skprecmed",
+        tmp_path / "evil.skprecmed",
+        metadata=meta,
+        payload=evil,
+    )
     with pytest.raises(ValueError, match=r"not trusted: \['(posix|nt)\.system'\]"):
         load_model(tmp_path / "evil.skprecmed")
 

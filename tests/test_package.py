@@ -57,7 +57,8 @@ def test_import_and_estimator_construction_do_not_import_tensorflow():
         from sklearn.model_selection import ParameterGrid
         clf = skprecmed.KerasNetClassifier(hidden_layer_sizes=(8,))
         grid = list(ParameterGrid({"epochs": [1, 2]}))
-        print(sorted(m for m in ("tensorflow", "keras", "scikeras") if m in sys.modules))
+        heavy = ("tensorflow", "keras", "scikeras")
+        print(sorted(m for m in heavy if m in sys.modules))
         """
     )
     assert out.stdout.strip() == "[]"
@@ -93,7 +94,10 @@ def test_quieting_tensorflow_can_be_switched_off():
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     loud = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, check=True, env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     # untouched environment, and TensorFlow's own start-up lines reach stderr
     assert loud.stdout.strip() == "None" and "oneDNN" in loud.stderr

@@ -62,7 +62,9 @@ def test_clone_with_a_keras_model_parameter(tiny):
     import keras
 
     X, y = tiny
-    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    net = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
     clf = KerasNetClassifier(model=net, **fast())
     copy = clone(clf)
     assert copy.model is not net

@@ -18,13 +18,17 @@ def test_learning_curve_draws_history(tiny):
     X, y = tiny
     X = np.vstack([X] * 5)
     y = np.concatenate([y] * 5)
-    pipe = make_pipeline(StandardScaler(), KerasNetClassifier(**fast(early_stopping=True))).fit(X, y)
+    pipe = make_pipeline(
+        StandardScaler(), KerasNetClassifier(**fast(early_stopping=True))
+    ).fit(X, y)
     ax = plot_learning_curve(pipe)
     train, val = ax.get_lines()
     history = pipe[-1].history_
     np.testing.assert_array_equal(train.get_ydata(), history["loss"])
     np.testing.assert_array_equal(val.get_ydata(), history["val_loss"])
-    np.testing.assert_array_equal(train.get_xdata(), np.arange(1, len(history["loss"]) + 1))
+    np.testing.assert_array_equal(
+        train.get_xdata(), np.arange(1, len(history["loss"]) + 1)
+    )
 
 
 def test_unfitted_estimator_has_no_curve():

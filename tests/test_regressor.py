@@ -1,6 +1,5 @@
 """KerasNetRegressor on disease progression (sklearn's diabetes data)."""
 
-
 import numpy as np
 import pytest
 from sklearn.base import is_regressor
@@ -72,7 +71,9 @@ def test_cross_validated_r2_and_mae_on_diabetes(diabetes):
     X, y = diabetes
     cv = KFold(3, shuffle=True, random_state=0)
     r2 = cross_val_score(_model(epochs=30), X, y, scoring="r2", cv=cv)
-    mae = cross_val_score(_model(epochs=30), X, y, scoring="neg_mean_absolute_error", cv=cv)
+    mae = cross_val_score(
+        _model(epochs=30), X, y, scoring="neg_mean_absolute_error", cv=cv
+    )
     assert r2.mean() > 0.35  # linear models reach about 0.48 here
     assert -mae.mean() < 50  # progression spans 25..346
 
@@ -83,7 +84,9 @@ def test_grid_search_same_result_with_one_or_two_jobs(diabetes):
     grid = {"regressor__kerasnetregressor__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
     assert_same_search_with_n_jobs(
-        lambda n: GridSearchCV(_model(epochs=10), grid, scoring="r2", cv=cv, n_jobs=n), X, y
+        lambda n: GridSearchCV(_model(epochs=10), grid, scoring="r2", cv=cv, n_jobs=n),
+        X,
+        y,
     )
 
 

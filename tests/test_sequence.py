@@ -62,7 +62,11 @@ def test_alphabets_and_flattening():
 @pytest.mark.parametrize(
     "X, error, message",
     [
-        (["ACGZ", "AXB"], ValueError, r"outside the alphabet 'ACGT' \(plus 'N'\): \['B', 'X', 'Z'\]"),
+        (
+            ["ACGZ", "AXB"],
+            ValueError,
+            r"outside the alphabet 'ACGT' \(plus 'N'\): \['B', 'X', 'Z'\]",
+        ),
         ([1, 2], TypeError, "takes strings; got int"),
         ([], ValueError, "0 sample"),
         (np.array([["AC", "GT"]]), ValueError, "1-D list of sequences"),
@@ -81,6 +85,8 @@ def test_fit_is_idempotent_pickles_and_mutates_nothing():
     first = enc.fit(data).transform(data)
     assert enc.fit(data) is enc
     np.testing.assert_array_equal(enc.transform(data), first)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(enc)).transform(data), first)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(enc)).transform(data), first
+    )
     np.testing.assert_array_equal(clone(enc).fit_transform(data), first)
     assert data == SEQUENCES

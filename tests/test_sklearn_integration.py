@@ -7,13 +7,13 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
-from sklearn.naive_bayes import GaussianNB
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
     TunedThresholdClassifierCV,
     cross_val_score,
 )
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
@@ -66,9 +66,7 @@ def test_stacking_and_soft_voting(cancer):
     stack = StackingClassifier(members, cv=3).fit(X, y)
     assert stack.score(X, y) > 0.9
     vote = VotingClassifier(members, voting="soft").fit(X, y)
-    expected = np.mean(
-        [est.predict_proba(X) for est in vote.estimators_], axis=0
-    )
+    expected = np.mean([est.predict_proba(X) for est in vote.estimators_], axis=0)
     np.testing.assert_allclose(vote.predict_proba(X), expected)
 
 
@@ -90,7 +88,9 @@ def test_roc_curve_display(cancer):
     X, y = cancer
     clf = KerasNetClassifier(**fast()).fit(X, y)
     display = RocCurveDisplay.from_estimator(clf, X, y)
-    assert display.roc_auc == pytest.approx(roc_auc_score(y, clf.predict_proba(X)[:, 1]))
+    assert display.roc_auc == pytest.approx(
+        roc_auc_score(y, clf.predict_proba(X)[:, 1])
+    )
 
 
 @pytest.mark.slow
@@ -106,7 +106,10 @@ def test_grid_search_pipeline_same_result_with_one_or_two_jobs(cancer_raw):
             ("net", KerasNetClassifier(**fast(epochs=3))),
         ]
     )
-    grid = {"net__hidden_layer_sizes": [(4,), (16,)], "net__learning_rate_init": [1e-3, 3e-2]}
+    grid = {
+        "net__hidden_layer_sizes": [(4,), (16,)],
+        "net__learning_rate_init": [1e-3, 3e-2],
+    }
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     search = assert_same_search_with_n_jobs(
         lambda n: GridSearchCV(pipe, grid, scoring="roc_auc", cv=cv, n_jobs=n), X, y
@@ -118,5 +121,7 @@ def test_pipeline_with_imputer_accepts_missing_values(cancer_raw):
     X, y = cancer_raw
     X = X.copy()
     X[::5, 0] = np.nan
-    pipe = make_pipeline(SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast()))
+    pipe = make_pipeline(
+        SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast())
+    )
     assert pipe.fit(X, y).score(X, y) > 0.9

@@ -1,6 +1,5 @@
 """KerasNetSurvivalAnalysis on real cohorts shipped with scikit-survival."""
 
-
 import numpy as np
 import pytest
 from sklearn.compose import make_column_selector, make_column_transformer
@@ -72,11 +71,18 @@ def test_is_a_survival_estimator():
 def test_network_without_hidden_layer_is_the_linear_cox_model(whas):
     X, y = whas
     deep = KerasNetSurvivalAnalysis(
-        hidden_layer_sizes=(), epochs=300, batch_size=500, learning_rate_init=0.02,
-        alpha=0.0, early_stopping=False, random_state=0,
+        hidden_layer_sizes=(),
+        epochs=300,
+        batch_size=500,
+        learning_rate_init=0.02,
+        alpha=0.0,
+        early_stopping=False,
+        random_state=0,
     ).fit(X, y)  # unpenalised and trained to convergence, as CoxPH is
     cox = CoxPHSurvivalAnalysis().fit(X, y)
-    np.testing.assert_allclose(deep.model_.get_layer("output").kernel.numpy().ravel(), cox.coef_, atol=0.02)
+    np.testing.assert_allclose(
+        deep.model_.get_layer("output").kernel.numpy().ravel(), cox.coef_, atol=0.02
+    )
     assert deep.score(X, y) == pytest.approx(cox.score(X, y), abs=0.002)
 
 
@@ -113,7 +119,9 @@ def test_gbsg2_pipeline_cross_validated_c_index():
     X, y = load_gbsg2()
     scores = cross_val_score(
         _gbsg2_pipeline(batch_size=256, epochs=30, early_stopping=False),
-        X, y, cv=KFold(3, shuffle=True, random_state=0),
+        X,
+        y,
+        cv=KFold(3, shuffle=True, random_state=0),
     )
     assert scores.mean() > 0.64  # CoxPH reaches about 0.68
 
@@ -124,7 +132,9 @@ def test_grid_search_same_result_with_one_or_two_jobs():
     grid = {"kerasnetsurvivalanalysis__hidden_layer_sizes": [(4,), (16,)]}
     cv = KFold(3, shuffle=True, random_state=0)
     assert_same_search_with_n_jobs(
-        lambda n: GridSearchCV(_gbsg2_pipeline(batch_size=256), grid, cv=cv, n_jobs=n), X, y
+        lambda n: GridSearchCV(_gbsg2_pipeline(batch_size=256), grid, cv=cv, n_jobs=n),
+        X,
+        y,
     )
 
 
@@ -151,12 +161,24 @@ def test_same_seed_same_risks(whas):
 @pytest.mark.parametrize(
     "make_y, message",
     [
-        (lambda e, t: t, "structured array with an event indicator field and a time field"),
-        (lambda e, t: None, "requires y to be passed"),
-        (lambda e, t: Surv.from_arrays(e, -t), "observed time contains values smaller zero"),
-        (lambda e, t: Surv.from_arrays(np.zeros_like(e), t), "all samples are censored"),
         (
-            lambda e, t: np.array(list(zip(e.astype(float), t)), dtype=[("e", float), ("t", float)]),
+            lambda e, t: t,
+            "structured array with an event indicator field and a time field",
+        ),
+        (lambda e, t: None, "requires y to be passed"),
+        (
+            lambda e, t: Surv.from_arrays(e, -t),
+            "observed time contains values smaller zero",
+        ),
+        (
+            lambda e, t: Surv.from_arrays(np.zeros_like(e), t),
+            "all samples are censored",
+        ),
+        (
+            lambda e, t: np.array(
+                list(zip(e.astype(float), t, strict=True)),
+                dtype=[("e", float), ("t", float)],
+            ),
             "boolean",
         ),
     ],

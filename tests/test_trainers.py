@@ -5,7 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from skprecmed import KerasNetClassifier, _trainers, clear_trainer_cache, set_trainer_cache_size
+from skprecmed import (
+    KerasNetClassifier,
+    _trainers,
+    clear_trainer_cache,
+    set_trainer_cache_size,
+)
 
 from ._instances import fast
 
@@ -21,12 +26,17 @@ def test_cached_trainer_gives_the_same_bits_as_a_new_one(cancer):
     X, y = cancer
     params = fast(dropout=0.2, batch_normalization=True, early_stopping=True, epochs=8)
     first = KerasNetClassifier(**params).fit(X, y)  # traces a new trainer
-    KerasNetClassifier(**{**params, "random_state": 5, "learning_rate_init": 0.1}).fit(X, y)
+    KerasNetClassifier(**{**params, "random_state": 5, "learning_rate_init": 0.1}).fit(
+        X, y
+    )
     again = KerasNetClassifier(**params).fit(X, y)  # reuses the trained-on trainer
     assert len(_trainers._trainers) == 1
     np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
     assert again.history_ == first.history_
-    for a, b in zip(again.model_.optimizer.variables, first.model_.optimizer.variables):
+    pairs = zip(
+        again.model_.optimizer.variables, first.model_.optimizer.variables, strict=True
+    )
+    for a, b in pairs:
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
@@ -47,7 +57,7 @@ def test_fitted_estimators_do_not_share_state(tiny):
     KerasNetClassifier(**fast(random_state=3)).fit(X, y)
     assert first.model_ is not next(iter(_trainers._trainers.values()))
     np.testing.assert_array_equal(first.predict_proba(X), before)
-    for a, b in zip(weights, first.model_.get_weights()):
+    for a, b in zip(weights, first.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -55,7 +65,9 @@ def test_custom_models_are_trained_directly(tiny):
     import keras
 
     X, y = tiny
-    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    net = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
     KerasNetClassifier(model=net, **fast()).fit(X, y)
     assert len(_trainers._trainers) == 0
 
@@ -63,12 +75,22 @@ def test_custom_models_are_trained_directly(tiny):
 def test_concurrent_fits_in_threads_match_sequential_fits(cancer):
     X, y = cancer
     seeds = [0, 1, 2, 3]
-    sequential = [KerasNetClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X) for s in seeds]
+    sequential = [
+        KerasNetClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X)
+        for s in seeds
+    ]
     with ThreadPoolExecutor(2) as pool:
         threaded = list(
-            pool.map(lambda s: KerasNetClassifier(**fast(random_state=s)).fit(X, y).predict_proba(X), seeds)
+            pool.map(
+                lambda s: (
+                    KerasNetClassifier(**fast(random_state=s))
+                    .fit(X, y)
+                    .predict_proba(X)
+                ),
+                seeds,
+            )
         )
-    for a, b in zip(sequential, threaded):
+    for a, b in zip(sequential, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -25,7 +25,11 @@ def test_survival_recommendations_match_the_truth():
     censor = rng.exponential(2.0, size=len(time))
     y = Surv.from_arrays(time <= censor, np.minimum(time, censor))
     model = KerasNetSurvivalAnalysis(
-        hidden_layer_sizes=(16,), epochs=60, batch_size=256, learning_rate_init=0.01, random_state=0
+        hidden_layer_sizes=(16,),
+        epochs=60,
+        batch_size=256,
+        learning_rate_init=0.01,
+        random_state=0,
     ).fit(X, y)
     result = recommend_treatment(model, X, treatment=2)
     np.testing.assert_array_equal(result.options, [0.0, 1.0])
@@ -42,7 +46,11 @@ def test_classifier_recommendations_match_the_truth_with_a_dataframe():
     y = rng.uniform(size=len(X)) < 1 / (1 + np.exp(-log_hazard))
     frame = pd.DataFrame(X, columns=["marker", "age", "drug"])
     model = KerasNetClassifier(
-        hidden_layer_sizes=(16,), epochs=40, batch_size=128, learning_rate_init=0.01, random_state=0
+        hidden_layer_sizes=(16,),
+        epochs=40,
+        batch_size=128,
+        learning_rate_init=0.01,
+        random_state=0,
     ).fit(frame, np.where(y, "relapse", "remission"))
     result = recommend_treatment(model, frame, treatment="drug", outcome="relapse")
     assert result.risks.shape == (len(X), 2)
@@ -52,7 +60,9 @@ def test_classifier_recommendations_match_the_truth_with_a_dataframe():
 
 def test_bad_arguments():
     X, _, _, rng = _trial(n=100)
-    model = KerasNetClassifier(epochs=1, random_state=0).fit(X, rng.randint(2, size=100))
+    model = KerasNetClassifier(epochs=1, random_state=0).fit(
+        X, rng.randint(2, size=100)
+    )
     with pytest.raises(ValueError, match="column index of X"):
         recommend_treatment(model, X, treatment=7)
     with pytest.raises(ValueError, match="at least 2 treatment options"):

@@ -6,7 +6,6 @@ group); performance comes with bootstrap intervals; survival calibration,
 plots and treatment abstention report numbers that can be checked.
 """
 
-
 import numpy as np
 import pandas as pd
 import pytest

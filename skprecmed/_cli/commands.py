@@ -443,9 +443,7 @@ def _survival_metrics(model, X, y, times):
         results[f"brier_at_{time_label(t)}"] = float(b)
     results["mean_auc"] = float(mean_auc)
     if len(times) > 1:
-        results["integrated_brier"] = float(
-            integrated_brier_score(y, y, surv, times)
-        )
+        results["integrated_brier"] = float(integrated_brier_score(y, y, surv, times))
     return results
 
 
