@@ -121,22 +121,14 @@ def _note_identifiers(X):
 
 
 def _model(task, params):
-    """The estimator to put in the pipeline, and the network inside it."""
+    """The network to put at the end of the pipeline."""
     from .. import KerasNetClassifier, KerasNetRegressor, KerasNetSurvivalAnalysis
 
     if task == "classify":
-        network = KerasNetClassifier(**params)
-        return network, network
-    if task == "regress":
-        from sklearn.compose import TransformedTargetRegressor
-        from sklearn.preprocessing import StandardScaler
-
-        network = KerasNetRegressor(**params)
-        return TransformedTargetRegressor(
-            network, transformer=StandardScaler()
-        ), network
-    network = KerasNetSurvivalAnalysis(batch_size=256, **params)
-    return network, network
+        return KerasNetClassifier(**params)
+    if task == "regress":  # the regressor standardises its target itself
+        return KerasNetRegressor(**params)
+    return KerasNetSurvivalAnalysis(**params)  # batch_size "auto": 256
 
 
 def train(
@@ -193,10 +185,10 @@ def train(
     check_numeric_columns(X, data)
     task = _task(y, task)
     params = {"hidden_layer_sizes": hidden, "epochs": epochs, "random_state": seed}
-    model, network = _model(task, params)
+    network = _model(task, params)
     if task == "regress":
         y = y.astype(float)
-    pipe = Pipeline([("preprocess", _preprocessor(X)), ("model", model)])
+    pipe = Pipeline([("preprocess", _preprocessor(X)), ("model", network)])
     _note_identifiers(X)
     bar = _progress_bar(epochs)
     network.set_params(callbacks=[bar])
@@ -209,8 +201,6 @@ def train(
     finally:
         bar.end_line()
         network.set_params(callbacks=None)
-    if task == "regress":
-        pipe[-1].regressor_.set_params(callbacks=None)
     save_model(pipe, output, X=X, y=y)
     print(f"wrote {output}", file=sys.stderr)
     return pipe
