@@ -631,7 +631,10 @@ def test_version_and_help_show_every_option_and_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
-    assert "passes over the training data (default: 30)" in out
+    assert (
+        "passes over the training data (early stopping may stop sooner) (default: 200)"
+        in " ".join(out.split())
+    )
     assert "(default: 32)" in out and "--event-value VALUE" in out
     assert "--id COLUMN" in out
     with pytest.raises(SystemExit):
