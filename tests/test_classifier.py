@@ -98,8 +98,6 @@ def test_dataframe_input_records_feature_names(cancer_raw):
     X = (data.data - data.data.mean()) / data.data.std()
     clf = KerasNetClassifier(**fast()).fit(X, data.target)
     assert list(clf.feature_names_in_) == list(data.data.columns)
-    reordered = X.rename(columns=dict(zip(X.columns, X.columns[::-1], strict=True)))
-    assert not np.array_equal(clf.feature_names_in_, reordered.columns)
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
         clf.predict(X.to_numpy()[:2])
     with pytest.raises(ValueError, match="feature names should match"):

@@ -114,3 +114,27 @@ def test_import_is_lazy_until_an_estimator_is_used():
         """
     )
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_scikeras_is_used_only_through_its_public_api():
+    """No skprecmed module subclasses a scikeras class or names a private one."""
+    import ast
+    from pathlib import Path
+
+    for path in Path(skprecmed.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        from_scikeras = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("scikeras") for a in node.names)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "scikeras"
+            ):
+                assert node.module == "scikeras.utils.transformers", path.name
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), (path.name, alias.name)
+                    from_scikeras.add(alias.asname or alias.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                assert not bases & from_scikeras, (path.name, node.name)

@@ -69,3 +69,32 @@ def test_clone_with_a_keras_model_parameter(tiny):
     copy = clone(clf)
     assert copy.model is not net
     assert copy.fit(X, y).predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize(
+    "architecture, X",
+    [
+        ("dense", np.random.RandomState(0).normal(size=(60, 4))),
+        ("cnn1d", np.random.RandomState(0).normal(size=(60, 8, 4))),
+        ("rnn", np.random.RandomState(0).normal(size=(60, 8, 4))),
+        ("cnn2d", np.random.RandomState(0).normal(size=(60, 6, 6))),
+    ],
+)
+def test_concurrent_first_use_of_a_reloaded_network(architecture, X):
+    from concurrent.futures import ThreadPoolExecutor
+
+    y = (X.reshape(len(X), -1)[:, 0] > 0).astype(int)
+    params = fast(architecture=architecture, filters=4, kernel_size=3)
+    fitted = KerasNetClassifier(**params, recurrent_units=4).fit(X, y)
+    expected = fitted.predict_proba(X)
+    copy = pickle.loads(pickle.dumps(fitted))
+    assert "model_" not in vars(copy)  # the network loads on first use
+
+    def first_use(_):  # dense nets predict in NumPy: ask for the network too
+        return copy.model_.count_params(), copy.predict_proba(X)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(first_use, range(8)))
+    assert {n for n, _ in results} == {fitted.model_.count_params()}
+    for _, proba in results:
+        np.testing.assert_array_equal(proba, expected)
