@@ -8,6 +8,7 @@ from sklearn.base import clone
 
 from skprecmed import KerasNetClassifier
 
+from ._helpers import ESTIMATOR_CLASSES, toy_data
 from ._instances import fast
 
 
@@ -83,3 +84,17 @@ def test_shuffle_is_seeded(tiny, shuffle):
     a = KerasNetClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
     b = KerasNetClassifier(**fast(shuffle=shuffle, batch_size=8)).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_estimator_reproduces_and_leaves_global_state_alone(cls):
+    X, y = toy_data(cls, n=60)
+    params = fast(dropout=0.1, early_stopping=True, epochs=6)
+    cls(**params).fit(X, y)  # TensorFlow is imported
+    before = _global_state()
+    first = cls(**params).fit(X, y).predict(X)
+    after = _global_state()
+    np.testing.assert_array_equal(cls(**params).fit(X, y).predict(X), first)
+    assert after["python"] == before["python"]
+    np.testing.assert_array_equal(after["numpy"][1], before["numpy"][1])
+    assert after["tf_seed"] == before["tf_seed"]

@@ -20,7 +20,7 @@ from sklearn.utils import get_tags
 
 from skprecmed import KerasNetClassifier
 
-from ._helpers import assert_same_search_with_n_jobs
+from ._helpers import ESTIMATOR_CLASSES, assert_same_search_with_n_jobs, toy_data
 from ._instances import fast
 
 
@@ -125,3 +125,18 @@ def test_pipeline_with_imputer_accepts_missing_values(cancer_raw):
         SimpleImputer(), StandardScaler(), KerasNetClassifier(**fast())
     )
     assert pipe.fit(X, y).score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda cls: cls.__name__)
+def test_cross_validation_and_grid_search_for_every_estimator(cls):
+    X, y = toy_data(cls, n=90)
+    pipe = make_pipeline(
+        StandardScaler(), cls(**fast(epochs=10, learning_rate_init=0.05))
+    )
+    scores = cross_val_score(pipe, X, y, cv=2, error_score="raise")
+    assert np.isfinite(scores).all() and scores.mean() > 0.5
+    step = pipe.steps[-1][0]
+    search = GridSearchCV(pipe, {f"{step}__hidden_layer_sizes": [(4,), (8,)]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_[f"{step}__hidden_layer_sizes"] in [(4,), (8,)]
+    assert search.score(X, y) == pytest.approx(search.best_estimator_.score(X, y))
