@@ -56,7 +56,7 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     >>> from skprecmed import KerasNetRegressor
     >>> X, y = load_diabetes(return_X_y=True)  # y: disease progression, 25 to 346
     >>> reg = make_pipeline(
-    ...     StandardScaler(), KerasNetRegressor(ensemble_size=3, random_state=0)
+    ...     StandardScaler(), KerasNetRegressor(ensemble_size=3, epochs=50, random_state=0)
     ... ).fit(X, y)
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> mean.shape, std.shape
