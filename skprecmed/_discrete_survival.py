@@ -591,7 +591,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         -------
         time : ndarray of shape (n_bins,)
             The grid, ``time_grid_``.
-        cum_incidence : ndarray of shape (n_samples, n_causes_, n_bins)
+        cum_incidence : ndarray of shape (n_samples, n_causes, n_bins)
             ``cum_incidence[i, k - 1, j]`` is patient ``i``'s probability of
             cause ``k`` by ``time[j]``.
         """
