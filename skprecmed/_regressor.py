@@ -55,9 +55,8 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skprecmed import KerasNetRegressor
     >>> X, y = load_diabetes(return_X_y=True)  # y: disease progression, 25 to 346
-    >>> reg = make_pipeline(
-    ...     StandardScaler(), KerasNetRegressor(ensemble_size=3, epochs=50, random_state=0)
-    ... ).fit(X, y)
+    >>> net = KerasNetRegressor(ensemble_size=3, epochs=50, random_state=0)
+    >>> reg = make_pipeline(StandardScaler(), net).fit(X, y)
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> mean.shape, std.shape
     ((3,), (3,))
