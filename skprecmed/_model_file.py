@@ -170,6 +170,12 @@ def trusted_type_names():
         make_column_selector,
         np.dtype,
     ]
+    try:  # scikit-learn 1.6's ColumnTransformer keeps its remainder columns in it
+        from sklearn.compose._column_transformer import _RemainderColsList
+    except ImportError:  # pragma: no cover - gone in later scikit-learn
+        pass
+    else:
+        classes.append(_RemainderColsList)
     try:
         from sksurv.functions import StepFunction
         from sksurv.linear_model.coxph import BreslowEstimator
