@@ -34,6 +34,9 @@ __all__ = [
     "survival_calibration",
     "plot_survival_calibration",
     "plot_subgroup_coverage",
+    "bootstrap_fit",
+    "survival_intervals",
+    "ConformalSurvival",
     "__version__",
 ]
 
@@ -60,6 +63,9 @@ _LAZY = {
     "survival_calibration": "._evaluation",
     "plot_survival_calibration": "._plotting",
     "plot_subgroup_coverage": "._plotting",
+    "bootstrap_fit": "._survival_uncertainty",
+    "survival_intervals": "._survival_uncertainty",
+    "ConformalSurvival": "._conformal_survival",
 }
 
 

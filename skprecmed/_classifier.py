@@ -202,6 +202,13 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         )
 
     # prediction
+    def _member_proba(self, X):
+        """Each ensemble member's class probabilities, (n, members, n_classes)."""
+        members = self._forward_members(X)
+        if members.shape[2] == 1 and len(self.classes_) == 2:
+            members = np.concatenate([1.0 - members, members], axis=2)
+        return members
+
     def predict_proba(self, X):
         """Probability of each class for each sample.
 

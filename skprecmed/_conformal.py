@@ -128,11 +128,14 @@ def _check_calibration_size(calibration_size):
 
 
 def _split(X, y, groups, calibration_size, stratify, random_state):
-    """Training and calibration halves of X, y and groups."""
+    """Training and calibration halves of X, y and groups.
+
+    ``stratify``: False, True (by ``y``) or the labels to stratify by.
+    """
     index = np.arange(len(y))
     strata = None
-    if stratify:
-        strata = np.asarray(y).astype(str)
+    if stratify is not False:
+        strata = np.asarray(y if stratify is True else stratify).astype(str)
         if groups is not None:
             both = np.char.add(np.char.add(strata, "|"), groups.astype(str))
             _, counts = np.unique(both, return_counts=True)

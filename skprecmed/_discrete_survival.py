@@ -275,9 +275,12 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     def _n_causes(self):
         return getattr(self, "n_causes_", 1)
 
-    def _log_probabilities(self, X):
-        """Log-probabilities of "no event" (n, bins) and of each cause (n, bins, K)."""
-        logits = self._forward(X)
+    def _log_probabilities(self, X, logits=None):
+        """Log-probabilities of "no event" (n, bins) and of each cause (n, bins, K).
+
+        From ``logits`` (the network's output for ``X``) when given.
+        """
+        logits = self._forward(X) if logits is None else logits
         n_bins = len(self.time_grid_)
         if logits.shape[1] != n_bins * self._n_causes:
             raise ValueError(
@@ -296,6 +299,18 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         """Event-free survival at the end of each interval, (n, bins)."""
         log_no_event, _ = self._log_probabilities(X)
         return np.exp(np.cumsum(log_no_event, axis=1))
+
+    def _member_survival(self, X):
+        """Each ensemble member's survival: grid (g,), values (n, members, g)."""
+        members = self._forward_members(X)
+        values = [
+            np.exp(np.cumsum(self._log_probabilities(X, members[:, m])[0], axis=1))
+            for m in range(members.shape[1])
+        ]
+        grid = np.concatenate([[0.0], self.time_grid_])
+        return grid, np.pad(
+            np.stack(values, axis=1), ((0, 0), (0, 0), (1, 0)), constant_values=1.0
+        )
 
     def _step_functions(self, values, start):
         """StepFunctions from 0 (value ``start``) through the grid."""

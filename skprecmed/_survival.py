@@ -130,12 +130,34 @@ class KerasNetSurvivalAnalysis(SurvivalAnalysisMixin, _BaseKerasNet):
 
     def _finish_fit(self, X, target):
         time, event = target.y[:, 0], target.y[:, 1].astype(bool)
-        log_risk = self._forward(X).ravel()
+        members = self._forward_members(X)[:, :, 0]
+        log_risk = members.mean(axis=1)
         # risks relative to the mean training patient: exp() stays finite
         self._offset = float(np.mean(log_risk))
         self._baseline_model = BreslowEstimator().fit(
             log_risk - self._offset, event, time
         )
+        # an ensemble's members each get their own baseline, so that their
+        # survival curves (and the spread between them) are Cox models too
+        self._member_offsets = members.mean(axis=0)
+        self._member_baselines = (
+            [
+                BreslowEstimator().fit(members[:, m] - offset, event, time)
+                for m, offset in enumerate(self._member_offsets)
+            ]
+            if members.shape[1] > 1
+            else []
+        )
+
+    def _member_survival(self, X):
+        """Each ensemble member's survival: grid (g,), values (n, members, g)."""
+        members = self._forward_members(X)[:, :, 0]
+        values = [
+            baseline.baseline_survival_.y[None, :]
+            ** np.exp(members[:, m] - self._member_offsets[m])[:, None]
+            for m, baseline in enumerate(self._member_baselines)
+        ]
+        return self.unique_times_, np.stack(values, axis=1)
 
     @property
     def unique_times_(self):

@@ -41,6 +41,9 @@ def test_public_api():
         "survival_calibration",
         "plot_survival_calibration",
         "plot_subgroup_coverage",
+        "bootstrap_fit",
+        "survival_intervals",
+        "ConformalSurvival",
         "__version__",
     ]
     assert skprecmed.__version__
