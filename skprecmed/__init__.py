@@ -34,6 +34,8 @@ __all__ = [
     "survival_calibration",
     "plot_survival_calibration",
     "plot_subgroup_coverage",
+    "classification_calibration",
+    "plot_calibration",
     "__version__",
 ]
 
@@ -60,6 +62,8 @@ _LAZY = {
     "survival_calibration": "._evaluation",
     "plot_survival_calibration": "._plotting",
     "plot_subgroup_coverage": "._plotting",
+    "classification_calibration": "._evaluation",
+    "plot_calibration": "._plotting",
 }
 
 

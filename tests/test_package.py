@@ -41,6 +41,8 @@ def test_public_api():
         "survival_calibration",
         "plot_survival_calibration",
         "plot_subgroup_coverage",
+        "classification_calibration",
+        "plot_calibration",
         "__version__",
     ]
     assert skprecmed.__version__
