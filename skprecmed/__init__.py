@@ -37,6 +37,8 @@ __all__ = [
     "bootstrap_fit",
     "survival_intervals",
     "ConformalSurvival",
+    "classification_calibration",
+    "plot_calibration",
     "__version__",
 ]
 
@@ -66,6 +68,8 @@ _LAZY = {
     "bootstrap_fit": "._survival_uncertainty",
     "survival_intervals": "._survival_uncertainty",
     "ConformalSurvival": "._conformal_survival",
+    "classification_calibration": "._evaluation",
+    "plot_calibration": "._plotting",
 }
 
 

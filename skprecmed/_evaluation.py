@@ -467,3 +467,144 @@ def survival_calibration(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def classification_calibration(
+    estimator,
+    X,
+    y,
+    *,
+    n_bins=10,
+    strategy="quantile",
+    confidence=0.95,
+    pos_label=None,
+):
+    """Predicted risk against observed frequency per bin, with Wilson intervals.
+
+    Patients are binned on their predicted probability of the positive class
+    exactly as :func:`sklearn.calibration.calibration_curve` bins them (the
+    same ``n_bins`` and ``strategy``; empty bins are left out). In each bin, a
+    calibrated model's mean predicted probability matches the observed
+    fraction of positive patients; the observed fraction's interval is the
+    Wilson score interval (:func:`scipy.stats.binomtest`), so a bin whose
+    mean prediction lies outside its interval flags miscalibration.
+
+    Parameters
+    ----------
+    estimator : fitted binary classifier or pipeline
+        Any with ``predict_proba`` and ``classes_`` (skprecmed's or
+        scikit-learn's).
+    X : array-like of shape (n_samples, n_features)
+        Held-out patients.
+    y : array-like of shape (n_samples,)
+        Their labels, among the estimator's two classes.
+    n_bins : int, default=10
+        Number of bins.
+    strategy : {"quantile", "uniform"}, default="quantile"
+        ``"quantile"``: bins with (nearly) the same number of patients;
+        ``"uniform"``: bins of equal width in [0, 1].
+    confidence : float, default=0.95
+        Confidence level of the observed fraction's interval.
+    pos_label : int, str or None, default=None
+        The class whose probability is the risk; by default the second of
+        the estimator's ``classes_`` (as scikit-learn's).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per non-empty bin: ``bin`` (1 to ``n_bins``, lowest risk
+        first), ``n``, ``predicted`` (mean predicted probability of
+        ``pos_label``), ``observed`` (fraction of ``pos_label``), ``lower``,
+        ``upper`` (the observed fraction's Wilson interval).
+
+    See Also
+    --------
+    plot_calibration : Draw the table.
+    survival_calibration : The same question for survival models.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprecmed import classification_calibration
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05))
+    >>> model = model.fit(X[::2], y[::2])
+    >>> table = classification_calibration(
+    ...     model, X[1::2], y[1::2], n_bins=4, pos_label=0
+    ... )  # risk of malignancy (class 0)
+    >>> table[["bin", "n"]].values.tolist()
+    [[1, 71], [2, 71], [3, 71], [4, 71]]
+    >>> bool(((table["lower"] <= table["observed"])
+    ...       & (table["observed"] <= table["upper"])).all())
+    True
+    """
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    _check_fraction("confidence", confidence)
+    if not isinstance(n_bins, numbers.Integral) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}.")
+    if strategy not in ("quantile", "uniform"):
+        raise ValueError(f"strategy must be 'quantile' or 'uniform'; got {strategy!r}.")
+    if not hasattr(estimator, "predict_proba"):
+        raise ValueError(
+            f"{type(estimator).__name__} has no predict_proba: calibration needs "
+            "predicted probabilities."
+        )
+    classes = np.asarray(getattr(estimator, "classes_", []))
+    y = np.asarray(y)
+    labels = np.unique(y)
+    if len(classes) != 2 or len(labels) > 2:
+        raise ValueError(
+            "Calibration needs a binary classifier and binary y; got the classes "
+            f"{classes.tolist()} and the labels {labels.tolist()} in y."
+        )
+    unknown = np.setdiff1d(labels, classes)
+    if len(unknown):
+        raise ValueError(
+            f"y has labels {unknown.tolist()} that are not among the classes "
+            f"{classes.tolist()}."
+        )
+    if pos_label is None:
+        pos_label = classes[1]
+    if pos_label not in classes.tolist():
+        raise ValueError(
+            f"pos_label={pos_label!r} is not among the classes {classes.tolist()}."
+        )
+    column = classes.tolist().index(pos_label)
+    prob = np.asarray(estimator.predict_proba(X), dtype=float)[:, column]
+    if len(prob) != len(y):
+        raise ValueError(f"X has {len(prob)} samples but y has {len(y)}.")
+    positive = y == pos_label
+
+    # the bins of sklearn.calibration.calibration_curve
+    if strategy == "quantile":
+        edges = np.percentile(prob, np.linspace(0, 1, n_bins + 1) * 100)
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bin_ids = np.searchsorted(edges[1:-1], prob)
+
+    rows = []
+    for b in range(n_bins):
+        members = bin_ids == b
+        n = int(members.sum())
+        if n == 0:
+            continue
+        k = int(positive[members].sum())
+        interval = binomtest(k, n).proportion_ci(
+            confidence_level=confidence, method="wilson"
+        )
+        rows.append(
+            {
+                "bin": b + 1,
+                "n": n,
+                "predicted": prob[members].mean(),
+                "observed": k / n,
+                "lower": interval.low,
+                "upper": interval.high,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -111,6 +111,81 @@ def plot_survival_calibration(table, ax=None):
     return ax
 
 
+def plot_calibration(table, ax=None, label=None):
+    """Plot predicted risk against observed frequency, with the interval band.
+
+    Each bin's mean predicted probability (x) against the observed fraction
+    of positive patients (y), the shaded band the observed fraction's
+    interval; a calibrated model lies on the diagonal, and a bin whose band
+    misses the diagonal is miscalibrated. Call it again on the same ``ax``
+    with another ``label`` to compare models.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The result of :func:`classification_calibration`.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes by default.
+    label : str, default=None
+        Legend label of the curve; ``"observed"`` by default.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The first line is the diagonal (drawn once per axes), then the curve
+        (and its band).
+
+    See Also
+    --------
+    classification_calibration : Compute the table.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skprecmed import plot_calibration
+    >>> table = pd.DataFrame({
+    ...     "bin": [1, 2], "n": [50, 50], "predicted": [0.1, 0.7],
+    ...     "observed": [0.12, 0.64], "lower": [0.06, 0.5], "upper": [0.24, 0.76],
+    ... })
+    >>> ax = plot_calibration(table, label="logistic")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['ideal', 'logistic']
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('predicted risk', 'observed frequency')
+    """
+    import matplotlib.pyplot as plt
+
+    _check_columns(table, ["predicted", "observed", "lower", "upper"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    if not any(line.get_label() == "ideal" for line in ax.get_lines()):
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="ideal")
+    rows = table.sort_values("predicted")
+    (line,) = ax.plot(
+        rows["predicted"],
+        rows["observed"],
+        marker="o",
+        label="observed" if label is None else label,
+    )
+    ax.fill_between(
+        rows["predicted"],
+        rows["lower"],
+        rows["upper"],
+        color=line.get_color(),
+        alpha=0.2,
+    )
+    ax.set(
+        xlabel="predicted risk",
+        ylabel="observed frequency",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.legend()
+    return ax
+
+
 def plot_subgroup_coverage(table, coverage=None, ax=None):
     """Bar chart of the coverage of conformal sets or intervals per subgroup.
 

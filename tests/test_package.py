@@ -44,6 +44,8 @@ def test_public_api():
         "bootstrap_fit",
         "survival_intervals",
         "ConformalSurvival",
+        "classification_calibration",
+        "plot_calibration",
         "__version__",
     ]
     assert skprecmed.__version__
