@@ -35,20 +35,28 @@ import warnings
 import numpy as np
 from mapie.classification import SplitConformalClassifier
 from mapie.regression import SplitConformalRegressor
-from sklearn.compose import TransformedTargetRegressor
+from sklearn.compose import (
+    TransformedTargetRegressor,
+    make_column_selector,
+    make_column_transformer,
+)
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sksurv.datasets import load_gbsg2, load_whas500
+from sksurv.linear_model import CoxPHSurvivalAnalysis
 
 from skprecmed import (
     ConformalClassifier,
     ConformalRegressor,
+    ConformalSurvival,
     KerasNetClassifier,
     KerasNetRegressor,
+    KerasNetSurvivalAnalysis,
 )
 
 COVERAGE = 0.9
@@ -176,6 +184,53 @@ def regression_runs(seed, X, y, mondrian):
     }, X_test
 
 
+def keras_survival(seed):
+    return make_pipeline(
+        _survival_prep(),
+        KerasNetSurvivalAnalysis(**{**NET, "epochs": 40, "random_state": seed}),
+    )
+
+
+def cox_survival(seed):
+    return make_pipeline(_survival_prep(), CoxPHSurvivalAnalysis(alpha=1e-4))
+
+
+def _survival_prep():
+    return make_column_transformer(
+        (
+            OneHotEncoder(drop="if_binary", sparse_output=False),
+            make_column_selector(dtype_include="category"),
+        ),
+        (StandardScaler(), make_column_selector(dtype_include="number")),
+    )
+
+
+def survival_runs(seed, X, y, mondrian):
+    """Bound kept (observed time >= bound) and bound per held-out patient."""
+    event = y[y.dtype.names[0]]
+    X_rest, X_test, y_rest, y_test, g_rest, g_test = train_test_split(
+        X, y, mondrian, test_size=0.25, stratify=event, random_state=seed
+    )
+    bounds = {}
+    for name, factory, groups in (
+        ("skprecmed", keras_survival, None),
+        ("skprecmed Mondrian", keras_survival, g_rest),
+        ("CoxPH", cox_survival, None),
+    ):
+        conformal = ConformalSurvival(
+            factory(seed),
+            coverage=COVERAGE,
+            calibration_size=1 / 3,
+            groups=groups,
+            random_state=seed,
+        ).fit(X_rest, y_rest)
+        bounds[name] = conformal.predict_lower_bound(
+            X_test, groups=None if groups is None else g_test
+        )
+    observed = y_test[y_test.dtype.names[1]]
+    return {name: (observed >= b, b) for name, b in bounds.items()}, X_test
+
+
 def benchmark(title, runs, X, y, mondrian, subgroups, size_name, n_seeds):
     """Average coverage over seeds, overall and per subgroup."""
     per_seed = []
@@ -193,7 +248,7 @@ def benchmark(title, runs, X, y, mondrian, subgroups, size_name, n_seeds):
         overall = [result[method][0].mean() for result, _ in per_seed]
         line = f"{method:<20}{np.mean(overall):>9.3f} ({np.std(overall):.3f})"
         for select in subgroups.values():
-            within = [r[method][0][select(Xt)].mean() for r, Xt in per_seed]
+            within = [r[method][0][np.asarray(select(Xt))].mean() for r, Xt in per_seed]
             line += f"{np.mean(within):>15.3f}"
         size = np.mean([result[method][1].mean() for result, _ in per_seed])
         line += f"{size:>12.2f}"
@@ -249,6 +304,28 @@ def main():
         "width",
         n_seeds,
     )
+    for name, loader, column, labels in (
+        ("WHAS500", load_whas500, "gender", ("male", "female")),
+        ("GBSG2", load_gbsg2, "horTh", ("no hormone th.", "hormone th.")),
+    ):
+        X, y = loader()
+        age = X["age"].median()
+        levels = X[column].cat.categories
+        benchmark(
+            f"{name} ({len(X)} patients): 90% lower bounds on the survival time (days)",
+            survival_runs,
+            X,
+            y,
+            X[column].to_numpy(),  # Mondrian
+            {
+                labels[0]: lambda Xt, c=column, v=levels[0]: Xt[c] == v,
+                labels[1]: lambda Xt, c=column, v=levels[1]: Xt[c] == v,
+                "age < med": lambda Xt, a=age: Xt["age"] < a,
+                "age >= med": lambda Xt, a=age: Xt["age"] >= a,
+            },
+            "mean bound",
+            n_seeds,
+        )
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "bootstrap_fit",
     "survival_intervals",
     "ConformalSurvival",
+    "plot_survival_intervals",
     "classification_calibration",
     "plot_calibration",
     "__version__",
@@ -68,6 +69,7 @@ _LAZY = {
     "bootstrap_fit": "._survival_uncertainty",
     "survival_intervals": "._survival_uncertainty",
     "ConformalSurvival": "._conformal_survival",
+    "plot_survival_intervals": "._plotting",
     "classification_calibration": "._evaluation",
     "plot_calibration": "._plotting",
 }

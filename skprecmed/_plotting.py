@@ -1,5 +1,7 @@
 """Pictures of training (matplotlib, the ``plot`` extra)."""
 
+import numpy as np
+
 from ._utils import final_estimator
 
 
@@ -247,3 +249,76 @@ def _check_columns(table, columns):
     missing = [c for c in columns if c not in getattr(table, "columns", ())]
     if missing:
         raise ValueError(f"table lacks the columns {missing}.")
+
+
+def plot_survival_intervals(result, patient=0, ax=None, label=None):
+    """Plot one patient's survival curve with its interval band.
+
+    Draws a :func:`survival_intervals` result computed on a grid of times:
+    the mean survival as a step curve, the interval as a shaded band. Call
+    it once per treatment option on the same ``ax`` (with ``X`` set to that
+    option) to compare the arms.
+
+    Parameters
+    ----------
+    result : :class:`~sklearn.utils.Bunch`
+        The result of :func:`survival_intervals`.
+    patient : int, default=0
+        Row of ``X`` to draw.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes by default.
+    label : str, default=None
+        Legend label of the curve.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from skprecmed import plot_survival_intervals
+    >>> times = np.array([1.0, 2.0, 3.0])
+    >>> result = Bunch(times=times, survival=np.array([[0.9, 0.7, 0.5]]),
+    ...                lower=np.array([[0.85, 0.6, 0.4]]),
+    ...                upper=np.array([[0.95, 0.8, 0.6]]))
+    >>> ax = plot_survival_intervals(result, label="drug A")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['drug A']
+    """
+    import matplotlib.pyplot as plt
+
+    missing = [k for k in ("times", "survival", "lower", "upper") if k not in result]
+    if missing:
+        raise ValueError(
+            f"result lacks {missing}: pass what survival_intervals returns."
+        )
+    n_patients = len(result["survival"])
+    if not isinstance(patient, int) or not -n_patients <= patient < n_patients:
+        raise ValueError(
+            f"patient must be a row index below {n_patients}; got {patient!r}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    times = np.concatenate([[0.0], result["times"]])
+
+    def with_start(values):
+        return np.concatenate([[1.0], values[patient]])
+
+    (line,) = ax.step(times, with_start(result["survival"]), where="post", label=label)
+    ax.fill_between(
+        times,
+        with_start(result["lower"]),
+        with_start(result["upper"]),
+        step="post",
+        color=line.get_color(),
+        alpha=0.2,
+    )
+    ax.set(xlabel="time", ylabel="survival probability", ylim=(0, 1.02))
+    if label is not None:
+        ax.legend()
+    return ax

@@ -27,7 +27,15 @@ def final_estimator(model):
     ... )
     >>> type(final_estimator(model)).__name__
     'KerasNetRegressor'
+    >>> nested = TransformedTargetRegressor(make_pipeline(StandardScaler(), model))
+    >>> type(final_estimator(nested)).__name__
+    'KerasNetRegressor'
     """
-    if hasattr(model, "steps"):
-        model = model.steps[-1][1]
-    return getattr(model, "regressor_", getattr(model, "regressor", model))
+    while True:  # nested: a pipeline inside a TransformedTargetRegressor...
+        if hasattr(model, "steps"):
+            inner = model.steps[-1][1]
+        else:
+            inner = getattr(model, "regressor_", getattr(model, "regressor", model))
+        if inner is model:
+            return model
+        model = inner

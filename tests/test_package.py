@@ -44,6 +44,7 @@ def test_public_api():
         "bootstrap_fit",
         "survival_intervals",
         "ConformalSurvival",
+        "plot_survival_intervals",
         "classification_calibration",
         "plot_calibration",
         "__version__",

@@ -192,3 +192,28 @@ def test_recommender_uses_ensemble_members():
     assert np.all(result.risks_lower <= result.risks_upper)
     with pytest.raises(ValueError, match="horizon applies to survival"):
         recommend_treatment(clf, X, treatment=1, horizon=1.0)
+
+
+def test_per_arm_survival_curves_with_bands(cohort, cox_ensemble):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skprecmed import plot_survival_intervals
+
+    X, _, _, _ = cohort
+    patient = X[:1].copy()
+    times = np.linspace(0.1, 1.5, 8)
+    ax = None
+    for value, label in ((-1.0, "x0 = -1"), (1.0, "x0 = +1")):
+        patient[0, 0] = value
+        result = survival_intervals(cox_ensemble, patient, times)
+        ax = plot_survival_intervals(result, ax=ax, label=label)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["x0 = -1", "x0 = +1"]
+    assert len(ax.collections) == 2  # one band per arm
+    low_risk, high_risk = (line.get_ydata() for line in lines)
+    assert low_risk[0] == high_risk[0] == 1.0  # every curve starts at 1
+    assert np.all(low_risk[1:] > high_risk[1:])  # the higher hazard falls faster
+    with pytest.raises(ValueError, match="row index"):
+        plot_survival_intervals(result, patient=5)
+    with pytest.raises(ValueError, match="survival_intervals returns"):
+        plot_survival_intervals({"times": times})
