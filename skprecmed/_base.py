@@ -4,6 +4,8 @@
 the target (a subclass hook, data in, data out), build and compile the
 network (:mod:`._build`), train it (:mod:`._training`), store the fitted
 state, make the NumPy inference plan, and finish (a subclass hook).
+``_partial_fit`` (behind the estimators' ``partial_fit``) takes the same
+steps for one epoch, building the network on its first call only.
 
 Nothing here imports TensorFlow or Keras at module level: they are imported
 on first use (:mod:`._keras`), so that ``import skprecmed``, building
@@ -238,7 +240,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """Train a new network on ``(X, y)``.
 
         Each call builds a fresh network: ``fit`` never continues an earlier
-        training.
+        training (by ``fit`` or ``partial_fit``).
 
         Parameters
         ----------
@@ -257,51 +259,106 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             The fitted estimator.
         """
         network = self._network_kwargs()
-        X, y = self._validate_fit_data(X, y)
+        X, y = self._validate_fit_data(X, y, reset=True)
         sample_weight = _validate_sample_weight(sample_weight, X)
         seeds = _draw_seeds(self.random_state)
         target = self._prepare_target(X, y, sample_weight)
+        model, architecture = self._build_network(X, target, network, seeds.build)
+        history = self._train(
+            model,
+            architecture,
+            X,
+            target,
+            epochs=self.epochs,
+            early_stopping=self.early_stopping,
+            seeds=seeds,
+        )
+        self._store_fit(model, architecture, history, X, target)
+        self._finish_fit(X, target)
+        return self
 
+    def _partial_fit(self, X, y, sample_weight, **target_kwargs):
+        """One pass over ``(X, y)``, continuing the fitted network if any.
+
+        The first call (on an unfitted estimator) validates ``X`` with
+        ``reset=True``, learns the target's encoding and builds the network
+        as ``fit`` does; later calls check ``X`` and ``y`` against the first
+        and train the same network and optimizer state one more epoch. No
+        early stopping (there is no hold-out), and ``_finish_fit`` is not
+        called: estimators that fit something after the network over all
+        the training rows have no ``partial_fit``.
+
+        ``target_kwargs`` go to ``_prepare_target`` (the classifier's
+        ``classes``).
+        """
+        first_call = not hasattr(self, "model_")
+        X, y = self._validate_fit_data(X, y, reset=first_call)
+        sample_weight = _validate_sample_weight(sample_weight, X)
+        seeds = _draw_seeds(self.random_state)
+        target = self._prepare_target(
+            X, y, sample_weight, reset=first_call, **target_kwargs
+        )
+        if first_call:
+            network = self._network_kwargs()
+            model, architecture = self._build_network(X, target, network, seeds.build)
+            history = {}
+        else:
+            model, history = self.model_, self.history_
+            # None for an estimator pickled before partial_fit existed: the
+            # network is then trained itself (same result, no cached trainer)
+            architecture = getattr(self, "_architecture", None)
+        # the rows in a new order at each pass, reproducibly
+        epochs_done = len(history.get("loss", ()))
+        seeds = seeds._replace(shuffle=(seeds.shuffle + epochs_done) % _INT32_MAX)
+        epoch = self._train(
+            model, architecture, X, target, epochs=1, early_stopping=False, seeds=seeds
+        )
+        history = {k: [*history.get(k, ()), *v] for k, v in epoch.items()}
+        self._store_fit(model, architecture, history, X, target)
+        return self
+
+    def _build_network(self, X, target, network, seed):
+        """The compiled network of a new fit, and its trainer-cache architecture."""
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
-            model, architecture = _build.build_default(
+            return _build.build_default(
                 X.shape[1:],
                 target.n_outputs,
                 target.activation,
                 network,
                 compile_kwargs,
-                seeds.build,
+                seed,
             )
-        else:
-            if self.ensemble_size > 1:
-                raise ValueError(
-                    "ensemble_size > 1 builds skprecmed's own networks; with a "
-                    "custom model, set ensemble_size=1."
-                )
-            meta = _builder_meta(X, target)
-            model = _build.build_custom(
-                self.model,
-                self.model_kwargs,
-                meta,
-                compile_kwargs,
-                self.get_params(),
-                seeds.build,
+        if self.ensemble_size > 1:
+            raise ValueError(
+                "ensemble_size > 1 builds skprecmed's own networks; with a "
+                "custom model, set ensemble_size=1."
             )
-            architecture = None  # the user's network is trained itself
+        model = _build.build_custom(
+            self.model,
+            self.model_kwargs,
+            _builder_meta(X, target),
+            compile_kwargs,
+            self.get_params(),
+            seed,
+        )
+        return model, None  # the user's network is trained itself
 
-        history = _training.train(
+    def _train(self, model, architecture, X, target, *, epochs, early_stopping, seeds):
+        """Train ``model`` in place on ``(X, target)``; its history."""
+        return _training.train(
             model,
             X,
             target.y,
             sample_weight=target.sample_weight,
             architecture=architecture,
-            epochs=self.epochs,
+            epochs=epochs,
             batch_size=self._auto_batch_size
             if self.batch_size == "auto"
             else self.batch_size,
             shuffle=self.shuffle,
             shuffle_seed=seeds.shuffle,
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             validation_fraction=self.validation_fraction,
             n_iter_no_change=self.n_iter_no_change,
             stratify=target.stratify,
@@ -310,9 +367,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
+    def _store_fit(self, model, architecture, history, X, target):
+        """Set the fitted attributes and make the NumPy inference plan."""
         self.model_ = model
         self.history_ = history
         self.n_iter_ = len(history.get("loss", ()))
+        self._architecture = architecture
         self._n_members = int(self.ensemble_size) if self.model is None else 1
         for name, value in target.attributes.items():
             setattr(self, name, value)
@@ -321,8 +381,6 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             if self.architecture == "dense"
             else None
         )
-        self._finish_fit(X, target)
-        return self
 
     def _network_kwargs(self):
         sizes = self.hidden_layer_sizes
@@ -359,8 +417,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     #: structured arrays): ``_prepare_target`` validates them instead
     _validate_y = True
 
-    def _validate_fit_data(self, X, y):
-        """``X`` (and ``y``) validated once, with the architecture's shape."""
+    def _validate_fit_data(self, X, y, reset):
+        """``X`` (and ``y``) validated once, with the architecture's shape.
+
+        ``reset=False`` (a later ``partial_fit``) checks ``X``'s features
+        and shape against the first call's instead of learning them.
+        """
         checks = {
             "dtype": (np.float64, np.float32),
             "allow_nd": self.architecture != "dense",
@@ -370,13 +432,14 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 self,
                 X,
                 y,
+                reset=reset,
                 y_numeric=self._y_numeric,
                 multi_output=self._multi_output,
                 **checks,
             )
         else:
-            X = validate_data(self, X, reset=True, **checks)
-        return self._check_input_shape(X, reset=True), y
+            X = validate_data(self, X, reset=reset, **checks)
+        return self._check_input_shape(X, reset=reset), y
 
     #: dimensions of X each architecture takes
     _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
@@ -425,6 +488,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         output layer and the default loss, and name the fitted attributes
         that describe the target (``classes_``). Nothing is stored on
         ``self`` here.
+
+        Estimators with ``partial_fit`` also take ``reset``: True learns the
+        encoding from this ``y`` (as ``fit`` does), False encodes ``y`` as
+        the first call did, reading the fitted attributes, and raises a
+        ``ValueError`` if ``y`` does not fit them (a label outside
+        ``classes_``, another number of targets).
         """
         raise NotImplementedError
 

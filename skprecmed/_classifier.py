@@ -1,10 +1,14 @@
 """Keras dense-network classifier."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 
 from . import _docstrings
 from ._base import FitTarget, _BaseKerasNet
@@ -145,24 +149,101 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         )
         self.class_weight = class_weight
 
-    def _prepare_target(self, X, y, sample_weight):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing the network if fitted.
+
+        As scikit-learn's :meth:`MLPClassifier.partial_fit
+        <sklearn.neural_network.MLPClassifier.partial_fit>`: the first call
+        (on an unfitted estimator) builds the network as ``fit`` does,
+        later calls (also after ``fit``) train the same network and
+        optimizer state one more pass over the rows given. So data larger
+        than memory can be learnt chunk by chunk, e.g. by
+        :class:`dask_ml.wrappers.Incremental`. ``epochs`` and early
+        stopping do not apply: each call is one epoch, without hold-out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, with the features of the first call.
+        y : array-like of shape (n_samples,)
+            Their labels, among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole training data: required on the first
+            call, since a chunk may lack some; on later calls it may be
+            omitted, or must equal ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights, as in ``fit``.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprecmed import KerasNetClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 4))
+        >>> y = (X[:, 0] > 0).astype(int)
+        >>> clf = KerasNetClassifier(random_state=0)
+        >>> for chunk in np.array_split(np.arange(200), 4):
+        ...     clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+        >>> clf.n_iter_
+        4
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "labels of the whole training data, e.g. classes=np.unique(y)."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: a chunk "
+                "does not know the class frequencies of the whole data. Pass a "
+                "dict instead, e.g. dict(zip(classes, compute_class_weight("
+                "'balanced', classes=classes, y=y_sample))) from a large enough "
+                "sample of the target."
+            )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+    def _prepare_target(self, X, y, sample_weight, *, reset=True, classes=None):
         check_classification_targets(y)
-        classes = np.unique(y)
+        if not reset:
+            if classes is not None and not np.array_equal(
+                unique_labels(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={list(classes)!r} is not the same as on the first "
+                    f"call to partial_fit: {self.classes_.tolist()!r}."
+                )
+            classes = self.classes_
+        if classes is not None:
+            classes = unique_labels(classes)
+            unknown = np.setdiff1d(np.unique(y), classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y has labels that are not in classes: {unknown.tolist()!r}; "
+                    f"the classes are {classes.tolist()!r}."
+                )
         import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
         from scikeras.utils.transformers import ClassifierLabelEncoder
 
-        if classes.size < 2:
+        all_classes = np.unique(y) if classes is None else classes
+        if all_classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, "
-                f"but the data contain only one class: {classes.tolist()[0]!r}."
+                "but the data contain only one class: "
+                f"{all_classes.tolist()[0]!r}."
             )
         if isinstance(self.class_weight, dict):
-            unknown = set(self.class_weight) - set(classes.tolist())
+            unknown = set(self.class_weight) - set(all_classes.tolist())
             if unknown:
                 raise ValueError(
                     "class_weight names labels that are not in y: "
                     f"{sorted(unknown)!r}; "
-                    f"the classes are {classes.tolist()!r}."
+                    f"the classes are {all_classes.tolist()!r}."
                 )
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, y)
@@ -173,12 +254,14 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         if loss == "auto":
             loss = (
                 "binary_crossentropy"
-                if classes.size == 2
+                if all_classes.size == 2
                 else "sparse_categorical_crossentropy"
             )
         # scikeras' encoder: ordinal classes, or one-hot rows for a
-        # categorical cross-entropy; its metadata is what builders expect
-        encoder = ClassifierLabelEncoder(loss=loss).fit(y)
+        # categorical cross-entropy; its metadata is what builders expect.
+        # Given classes, it encodes every one of them, even if y lacks some.
+        categories = "auto" if classes is None else [classes]
+        encoder = ClassifierLabelEncoder(loss=loss, categories=categories).fit(y)
         n_outputs, activation = (
             (1, "sigmoid")
             if encoder.n_classes_ == 2

@@ -1,7 +1,7 @@
 """Keras dense-network regressor."""
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.multiclass import type_of_target
 
 from . import _docstrings
@@ -31,7 +31,8 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     :class:`~sklearn.preprocessing.StandardScaler` would do) and ``predict``
     answers in the target's own units, so a measurement in clinical units
     (tens to hundreds) needs no wrapping. ``history_``'s losses are in
-    standardised units.
+    standardised units. With ``partial_fit``, the mean and standard deviation
+    are those of the first call's rows, kept for every later call.
 
     Parameters
     ----------
@@ -67,7 +68,56 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
     _y_numeric = True
     _multi_output = True
 
-    def _prepare_target(self, X, y, sample_weight):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing the network if fitted.
+
+        As scikit-learn's :meth:`MLPRegressor.partial_fit
+        <sklearn.neural_network.MLPRegressor.partial_fit>`: the first call
+        (on an unfitted estimator) builds the network as ``fit`` does,
+        later calls (also after ``fit``) train the same network and
+        optimizer state one more pass over the rows given. So data larger
+        than memory can be learnt chunk by chunk, e.g. by
+        :class:`dask_ml.wrappers.Incremental`. ``epochs`` and early
+        stopping do not apply: each call is one epoch, without hold-out.
+
+        The target is standardised with the mean and standard deviation of
+        the first call's rows (after ``fit``, of its rows), fixed from then
+        on: the network's output keeps one meaning across calls, and
+        ``predict`` inverts the same transform whatever the chunks were.
+        Give a first chunk that represents the target's range (a random
+        sample of the rows does).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, with the features of the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Their targets, of the first call's shape.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights, as in ``fit``.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprecmed import KerasNetRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 4))
+        >>> y = 100 + 10 * X[:, 0]
+        >>> reg = KerasNetRegressor(random_state=0)
+        >>> for chunk in np.array_split(np.arange(200), 4):
+        ...     reg = reg.partial_fit(X[chunk], y[chunk])
+        >>> reg.n_iter_, reg.predict(X[:2]).shape
+        (4, (2,))
+        """
+        return self._partial_fit(X, y, sample_weight)
+
+    def _prepare_target(self, X, y, sample_weight, *, reset=True):
         import_keras()  # before scikeras imports Keras, so TensorFlow starts quietly
         from scikeras.utils.transformers import RegressorTargetEncoder
 
@@ -75,8 +125,17 @@ class KerasNetRegressor(RegressorMixin, _BaseKerasNet):
         # learn on a standardised target (as TransformedTargetRegressor with
         # a StandardScaler would); predict turns it back into y's units
         y = np.asarray(y, dtype=np.float64)
-        mean, scale = y.mean(axis=0), y.std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
+        if reset:
+            mean, scale = y.mean(axis=0), y.std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+        else:
+            if y.ndim != self._y_ndim or encoder.n_outputs_ != self.n_outputs_:
+                raise ValueError(
+                    f"y has shape {y.shape}, but {type(self).__name__} was first "
+                    f"fitted on a target with {self.n_outputs_} output(s) of "
+                    f"{self._y_ndim} dimension(s)."
+                )
+            mean, scale = self._y_mean, self._y_scale
         return FitTarget(
             y=(y - mean) / scale,
             n_outputs=encoder.n_outputs_,
