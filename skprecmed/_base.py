@@ -25,8 +25,10 @@ from sklearn.utils.validation import (
 )
 
 from . import _build, _training
+from ._branches import check_branch_list, resolve_branches
 from ._inference import make_plan
 from ._keras import import_keras
+from ._network import fill_unknown_embeddings
 from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -148,6 +150,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         "recurrent": [StrOptions({"gru", "lstm"})],
         "recurrent_units": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
+        "branches": [list, None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
@@ -185,6 +188,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         recurrent="gru",
         recurrent_units=32,
         bidirectional=False,
+        branches=None,
         ensemble_size=1,
         optimizer="adam",
         learning_rate_init=0.001,
@@ -215,6 +219,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self.recurrent = recurrent
         self.recurrent_units = recurrent_units
         self.bidirectional = bidirectional
+        self.branches = branches
         self.ensemble_size = ensemble_size
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
@@ -258,6 +263,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """
         network = self._network_kwargs()
         X, y = self._validate_fit_data(X, y)
+        network["branches"] = self._resolve_branches(X)
         sample_weight = _validate_sample_weight(sample_weight, X)
         seeds = _draw_seeds(self.random_state)
         target = self._prepare_target(X, y, sample_weight)
@@ -316,6 +322,14 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self._n_members = int(self.ensemble_size) if self.model is None else 1
         for name, value in target.attributes.items():
             setattr(self, name, value)
+        if network["branches"]:
+            fill_unknown_embeddings(
+                model, network["branches"], X, ensemble_size=self.ensemble_size
+            )
+            self.branch_columns_ = {
+                branch.name: np.asarray(branch.columns)
+                for branch in network["branches"]
+            }
         self._inference_plan = (
             make_plan(model, self.n_features_in_, probe=X)
             if self.architecture == "dense"
@@ -351,6 +365,83 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             "bidirectional": bool(self.bidirectional),
             "ensemble_size": int(self.ensemble_size),
         }
+
+    def _resolve_branches(self, X):
+        """The network's branches for the validated ``X`` (None without)."""
+        if self.branches is None:
+            return None
+        if self.model is not None or self.architecture != "dense":
+            raise ValueError(
+                "branches builds skprecmed's own multi-modal network, each branch "
+                "with its own extractor: leave architecture='dense' and model=None "
+                f"(got architecture={self.architecture!r}, model={self.model!r})."
+            )
+        pairs = check_branch_list(self.branches, self._get_param_names())
+        return resolve_branches(pairs, X, getattr(self, "feature_names_in_", None))
+
+    # ------------------------------------------------- nested branch params
+    def _branch_pairs(self):
+        branches = self.branches
+        if not isinstance(branches, list) or not all(
+            isinstance(b, tuple | list) and len(b) == 2 for b in branches
+        ):
+            return []
+        return branches
+
+    def get_params(self, deep=True):
+        """Get parameters for this estimator.
+
+        With ``deep=True``, each branch of ``branches`` and its parameters
+        are included too, as ``<name>`` and ``<name>__<parameter>`` (as a
+        :class:`~sklearn.compose.ColumnTransformer` does with its
+        transformers), so a grid search can tune them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Whether to include the branches and their parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, branch in self._branch_pairs():
+                params[name] = branch
+                for key, value in branch.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator and of its branches.
+
+        ``<name>=branch`` replaces the branch ``<name>`` of ``branches`` (in
+        a new list: the user's is left as it was); ``<name>__<parameter>``
+        sets a parameter of that branch.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
+        if "branches" in params:
+            self.branches = params.pop("branches")
+        names = {name for name, _ in self._branch_pairs()}
+        replaced = {name: params.pop(name) for name in list(params) if name in names}
+        if replaced:
+            self.branches = [
+                (name, replaced.get(name, branch))
+                for name, branch in self._branch_pairs()
+            ]
+        super().set_params(**params)
+        return self
 
     #: rows per gradient step for ``batch_size="auto"``
     _auto_batch_size = 32
