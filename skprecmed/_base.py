@@ -339,6 +339,14 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         return self
 
     def _network_kwargs(self):
+        if self.branches is not None and (
+            self.model is not None or self.architecture != "dense"
+        ):
+            raise ValueError(
+                "branches builds skprecmed's own multi-modal network, each branch "
+                "with its own extractor: leave architecture='dense' and model=None "
+                f"(got architecture={self.architecture!r}, model={self.model!r})."
+            )
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if any(
@@ -370,12 +378,6 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """The network's branches for the validated ``X`` (None without)."""
         if self.branches is None:
             return None
-        if self.model is not None or self.architecture != "dense":
-            raise ValueError(
-                "branches builds skprecmed's own multi-modal network, each branch "
-                "with its own extractor: leave architecture='dense' and model=None "
-                f"(got architecture={self.architecture!r}, model={self.model!r})."
-            )
         pairs = check_branch_list(self.branches, self._get_param_names())
         return resolve_branches(pairs, X, getattr(self, "feature_names_in_", None))
 
