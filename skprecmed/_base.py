@@ -330,6 +330,8 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 branch.name: np.asarray(branch.columns)
                 for branch in network["branches"]
             }
+        else:  # a refit without branches
+            vars(self).pop("branch_columns_", None)
         self._inference_plan = (
             make_plan(model, self.n_features_in_, probe=X)
             if self.architecture == "dense"
@@ -412,8 +414,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         if deep:
             for name, branch in self._branch_pairs():
                 params[name] = branch
-                for key, value in branch.get_params(deep=True).items():
-                    params[f"{name}__{key}"] = value
+                if hasattr(branch, "get_params"):  # others are refused in fit
+                    for key, value in branch.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
         return params
 
     def set_params(self, **params):
@@ -475,6 +478,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
 
     def _validate_X(self, X, reset):
+        self._check_branch_columns_present(X)
         X = validate_data(
             self,
             X,
@@ -483,6 +487,21 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             allow_nd=self.architecture != "dense",
         )
         return self._check_input_shape(X, reset)
+
+    def _check_branch_columns_present(self, X):
+        """A DataFrame lacking columns a branch was fitted on: name the branch."""
+        names = getattr(self, "feature_names_in_", None)
+        branches = getattr(self, "branch_columns_", None)
+        if names is None or branches is None or not hasattr(X, "columns"):
+            return
+        present = {str(c) for c in X.columns}
+        for branch, columns in branches.items():
+            missing = [str(names[c]) for c in columns if str(names[c]) not in present]
+            if missing:
+                raise ValueError(
+                    f"X lacks {len(missing)} column(s) that branch {branch!r} was "
+                    f"fitted on: {missing[:5]}{' ...' if len(missing) > 5 else ''}."
+                )
 
     def _check_input_shape(self, X, reset):
         """Check the dimensions ``architecture`` takes; images get a channel axis."""

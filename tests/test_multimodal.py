@@ -17,6 +17,7 @@ from skprecmed import (
     EmbeddingBranch,
     ImageBranch,
     KerasNetClassifier,
+    KerasNetDiscreteTimeSurvivalAnalysis,
     KerasNetRegressor,
     KerasNetSurvivalAnalysis,
     SequenceBranch,
@@ -140,6 +141,13 @@ def test_pipeline_round_trips_joblib_and_model_file(fused, cohort, tmp_path):
     np.testing.assert_array_equal(reloaded.predict_proba(X_test), expected)
 
 
+def test_missing_columns_at_prediction_name_the_branch(fused, cohort):
+    _, _, X_test, _ = cohort
+    Xt = fused[:-1].transform(X_test[:3]).drop(columns=["dx__dx"])
+    with pytest.raises(ValueError, match="branch 'dx' was fitted on: \\['dx__dx'\\]"):
+        fused[-1].predict(Xt)
+
+
 def test_nested_params_clone_and_set_params():
     branches = [("dna", SequenceBranch("dna__*")), ("dx", EmbeddingBranch("dx__*"))]
     net = KerasNetClassifier(branches=branches)
@@ -228,23 +236,35 @@ def test_numpy_plan_matches_keras_with_unknown_codes_and_ensembles():
     assert np.ptp(reg.predict(unknown)) == 0
 
 
-def test_survival_model_with_an_image_and_a_table():
+@pytest.mark.parametrize(
+    "cls, branch, reshaped",
+    [
+        (
+            KerasNetSurvivalAnalysis,
+            ImageBranch(slice(0, 16), filters=2, kernel_size=2),
+            (4, 4, 1),
+        ),
+        (
+            KerasNetDiscreteTimeSurvivalAnalysis,
+            SequenceBranch(slice(0, 16), architecture="rnn", recurrent_units=2),
+            (4, 4),
+        ),
+    ],
+)
+def test_survival_models_with_an_image_or_a_sequence_and_a_table(cls, branch, reshaped):
     rng = np.random.RandomState(0)
-    images = rng.normal(size=(80, 16))
+    pixels = rng.normal(size=(80, 16))
     clinical = rng.normal(size=(80, 1))
-    X = np.hstack([images, clinical])
-    risk = images[:, 5] + clinical[:, 0]
+    X = np.hstack([pixels, clinical])
+    risk = pixels[:, 5] + clinical[:, 0]
     y = Surv.from_arrays(
         event=rng.uniform(size=80) < 0.8, time=np.exp(-risk) + rng.uniform(size=80)
     )
-    model = KerasNetSurvivalAnalysis(
-        branches=[("image", ImageBranch(slice(0, 16), filters=2, kernel_size=2))],
-        hidden_layer_sizes=(4,),
-        epochs=3,
-        random_state=0,
+    model = cls(
+        branches=[("signal", branch)], hidden_layer_sizes=(4,), epochs=2, random_state=0
     ).fit(X, y)
-    assert model._inference_plan is None  # a CNN: Keras predicts
-    assert model.model_.get_layer("image_reshape").output.shape[1:] == (4, 4, 1)
+    assert model._inference_plan is None  # a CNN or an RNN: Keras predicts
+    assert model.model_.get_layer("signal_reshape").output.shape[1:] == reshaped
     assert model.branch_columns_["remainder"].tolist() == [16]
     assert np.isfinite(model.predict(X)).all()
 
