@@ -15,6 +15,7 @@ def feature_attributions(
     steps=32,
     baseline=None,
     horizon=None,
+    per_branch=False,
 ):
     """Attribute each prediction to the network's inputs.
 
@@ -54,11 +55,25 @@ def feature_attributions(
         cumulative incidence of cause ``target`` by ``horizon``
         (:class:`KerasNetCompetingRisks`). A feature's attribution may
         change sign from one horizon to another when hazards cross.
+    per_branch : bool, default=False
+        For a multi-modal network (``branches``): return each branch's
+        total -- which modality drove each prediction -- instead of one
+        score per column.
 
     Returns
     -------
-    attributions : ndarray of shape of the network's input
+    attributions : ndarray of shape of the network's input, or dict
         One score per input value: positive pushes the explained output up.
+        With ``per_branch``, a dict from branch name to an array of shape
+        (n_samples,): the sum of its columns' scores.
+
+    Notes
+    -----
+    The columns of an :class:`EmbeddingBranch` are integer codes, which have
+    no gradient: the score of such a column is the change of the explained
+    output when its code is replaced by the baseline's (by default -1, the
+    unknown code, whose embedding is the average code's), the other columns
+    as they are.
 
     Examples
     --------
@@ -84,26 +99,58 @@ def feature_attributions(
     tf, _ = import_keras()
     model = estimator.model_
 
+    branches = getattr(estimator, "branch_columns_", None)
+    if per_branch and branches is None:
+        raise ValueError(
+            "per_branch=True sums the attributions of each branch of a "
+            "multi-modal network; this estimator was fitted without branches."
+        )
+    codes = _embedding_columns(estimator)
     explain = _explained_output(estimator, X, target, horizon)
-    base = (
-        np.zeros_like(X)
-        if baseline is None
-        else np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape)
-    )
+    base = np.zeros_like(X)
+    base[:, codes] = -1  # the unknown code
+    if baseline is not None:
+        base = np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape)
 
     def gradient(points):
         points = tf.convert_to_tensor(points)
         with tf.GradientTape() as tape:
             tape.watch(points)
             explained = explain(model(points, training=False))
-        return tape.gradient(explained, points).numpy()
+        grad = tape.gradient(explained, points)
+        return np.zeros(points.shape, np.float32) if grad is None else np.asarray(grad)
 
     if method == "gradient_x_input":
-        return gradient(X) * X
-    total = np.zeros_like(X)
-    for alpha in (np.arange(steps) + 0.5) / steps:  # midpoint rule
-        total += gradient(base + alpha * (X - base))
-    return (X - base) * total / steps
+        scores = gradient(X) * X
+    else:
+        total = np.zeros_like(X)
+        for alpha in (np.arange(steps) + 0.5) / steps:  # midpoint rule
+            total += gradient(base + alpha * (X - base))
+        scores = (X - base) * total / steps
+    if codes.size:  # integer codes have no gradient: replace each by the baseline's
+        explained = np.asarray(explain(model(X, training=False)))
+        for column in codes:
+            replaced = X.copy()
+            replaced[:, column] = base[:, column]
+            scores[:, column] = explained - np.asarray(
+                explain(model(replaced, training=False))
+            )
+    if per_branch:
+        return {name: scores[:, cols].sum(axis=1) for name, cols in branches.items()}
+    return scores
+
+
+def _embedding_columns(estimator):
+    """Columns of ``X`` read by the estimator's embedding branches."""
+    from ._branches import EmbeddingBranch
+
+    columns = getattr(estimator, "branch_columns_", {})
+    chosen = [
+        columns[name]
+        for name, branch in estimator._branch_pairs()
+        if isinstance(branch, EmbeddingBranch) and name in columns
+    ]
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=int)
 
 
 def _explained_output(estimator, X, target, horizon):

@@ -27,8 +27,10 @@ from sklearn.utils.validation import (
 )
 
 from . import _build, _training
+from ._branches import check_branch_list, resolve_branches
 from ._inference import make_plan
 from ._keras import import_keras
+from ._network import fill_unknown_embeddings
 from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -150,6 +152,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         "recurrent": [StrOptions({"gru", "lstm"})],
         "recurrent_units": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
+        "branches": [list, None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
@@ -187,6 +190,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         recurrent="gru",
         recurrent_units=32,
         bidirectional=False,
+        branches=None,
         ensemble_size=1,
         optimizer="adam",
         learning_rate_init=0.001,
@@ -217,6 +221,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self.recurrent = recurrent
         self.recurrent_units = recurrent_units
         self.bidirectional = bidirectional
+        self.branches = branches
         self.ensemble_size = ensemble_size
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
@@ -260,6 +265,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """
         network = self._network_kwargs()
         X, y = self._validate_fit_data(X, y, reset=True)
+        network["branches"] = self._resolve_branches(X)
         sample_weight = _validate_sample_weight(sample_weight, X)
         seeds = _draw_seeds(self.random_state)
         target = self._prepare_target(X, y, sample_weight)
@@ -273,7 +279,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             early_stopping=self.early_stopping,
             seeds=seeds,
         )
-        self._store_fit(model, architecture, history, X, target)
+        self._store_fit(model, architecture, history, X, target, network["branches"])
         self._finish_fit(X, target)
         return self
 
@@ -298,8 +304,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         target = self._prepare_target(
             X, y, sample_weight, reset=first_call, **target_kwargs
         )
+        branches = self._resolve_branches(X)
         if first_call:
-            network = self._network_kwargs()
+            network = {**self._network_kwargs(), "branches": branches}
             model, architecture = self._build_network(X, target, network, seeds.build)
             history = {}
         else:
@@ -314,7 +321,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             model, architecture, X, target, epochs=1, early_stopping=False, seeds=seeds
         )
         history = {k: [*history.get(k, ()), *v] for k, v in epoch.items()}
-        self._store_fit(model, architecture, history, X, target)
+        self._store_fit(model, architecture, history, X, target, branches)
         return self
 
     def _build_network(self, X, target, network, seed):
@@ -367,7 +374,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _store_fit(self, model, architecture, history, X, target):
+    def _store_fit(self, model, architecture, history, X, target, branches):
         """Set the fitted attributes and make the NumPy inference plan."""
         self.model_ = model
         self.history_ = history
@@ -376,6 +383,15 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         self._n_members = int(self.ensemble_size) if self.model is None else 1
         for name, value in target.attributes.items():
             setattr(self, name, value)
+        if branches:
+            fill_unknown_embeddings(
+                model, branches, X, ensemble_size=self.ensemble_size
+            )
+            self.branch_columns_ = {
+                branch.name: np.asarray(branch.columns) for branch in branches
+            }
+        else:  # a refit without branches
+            vars(self).pop("branch_columns_", None)
         self._inference_plan = (
             make_plan(model, self.n_features_in_, probe=X)
             if self.architecture == "dense"
@@ -383,6 +399,14 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         )
 
     def _network_kwargs(self):
+        if self.branches is not None and (
+            self.model is not None or self.architecture != "dense"
+        ):
+            raise ValueError(
+                "branches builds skprecmed's own multi-modal network, each branch "
+                "with its own extractor: leave architecture='dense' and model=None "
+                f"(got architecture={self.architecture!r}, model={self.model!r})."
+            )
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if any(
@@ -409,6 +433,78 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             "bidirectional": bool(self.bidirectional),
             "ensemble_size": int(self.ensemble_size),
         }
+
+    def _resolve_branches(self, X):
+        """The network's branches for the validated ``X`` (None without)."""
+        if self.branches is None:
+            return None
+        pairs = check_branch_list(self.branches, self._get_param_names())
+        return resolve_branches(pairs, X, getattr(self, "feature_names_in_", None))
+
+    # ------------------------------------------------- nested branch params
+    def _branch_pairs(self):
+        branches = self.branches
+        if not isinstance(branches, list) or not all(
+            isinstance(b, tuple | list) and len(b) == 2 for b in branches
+        ):
+            return []
+        return branches
+
+    def get_params(self, deep=True):
+        """Get parameters for this estimator.
+
+        With ``deep=True``, each branch of ``branches`` and its parameters
+        are included too, as ``<name>`` and ``<name>__<parameter>`` (as a
+        :class:`~sklearn.compose.ColumnTransformer` does with its
+        transformers), so a grid search can tune them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Whether to include the branches and their parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, branch in self._branch_pairs():
+                params[name] = branch
+                if hasattr(branch, "get_params"):  # others are refused in fit
+                    for key, value in branch.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator and of its branches.
+
+        ``<name>=branch`` replaces the branch ``<name>`` of ``branches`` (in
+        a new list: the user's is left as it was); ``<name>__<parameter>``
+        sets a parameter of that branch.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
+        if "branches" in params:
+            self.branches = params.pop("branches")
+        names = {name for name, _ in self._branch_pairs()}
+        replaced = {name: params.pop(name) for name in list(params) if name in names}
+        if replaced:
+            self.branches = [
+                (name, replaced.get(name, branch))
+                for name, branch in self._branch_pairs()
+            ]
+        super().set_params(**params)
+        return self
 
     #: rows per gradient step for ``batch_size="auto"``
     _auto_batch_size = 32
@@ -445,6 +541,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
 
     def _validate_X(self, X, reset):
+        self._check_branch_columns_present(X)
         X = validate_data(
             self,
             X,
@@ -453,6 +550,21 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             allow_nd=self.architecture != "dense",
         )
         return self._check_input_shape(X, reset)
+
+    def _check_branch_columns_present(self, X):
+        """A DataFrame lacking columns a branch was fitted on: name the branch."""
+        names = getattr(self, "feature_names_in_", None)
+        branches = getattr(self, "branch_columns_", None)
+        if names is None or branches is None or not hasattr(X, "columns"):
+            return
+        present = {str(c) for c in X.columns}
+        for branch, columns in branches.items():
+            missing = [str(names[c]) for c in columns if str(names[c]) not in present]
+            if missing:
+                raise ValueError(
+                    f"X lacks {len(missing)} column(s) that branch {branch!r} was "
+                    f"fitted on: {missing[:5]}{' ...' if len(missing) > 5 else ''}."
+                )
 
     def _check_input_shape(self, X, reset):
         """Check the dimensions ``architecture`` takes; images get a channel axis."""

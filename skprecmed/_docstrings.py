@@ -44,6 +44,21 @@ recurrent_units : int, default=32
     Units of the recurrent cell (``rnn``).
 bidirectional : bool, default=False
     Whether the recurrent layer also reads the sequence backwards.
+branches : list of (str, branch) tuples or None, default=None
+    A multi-modal network: one branch per modality, fused by concatenation
+    before the dense head. Each pair names a branch and gives a
+    :class:`DenseBranch` (table), :class:`EmbeddingBranch` (integer codes),
+    :class:`SequenceBranch` (one-hot sequences, 1-D CNN or RNN) or
+    :class:`ImageBranch` (images, 2-D CNN) with the columns of ``X`` it
+    reads (names, ``"dna__*"`` patterns, positions, a slice or a mask).
+    Sequences and images are reshaped from their columns inside the
+    network, so ``X`` stays a 2-D table (e.g. a ``ColumnTransformer``'s
+    output). Columns no branch claims feed a pass-through dense branch
+    named ``"remainder"``; a column claimed twice is an error. Branch
+    parameters are tuned as ``<name>__<parameter>``. Requires
+    ``architecture="dense"`` and ``model=None``; the head's parameters
+    (``hidden_layer_sizes``, ``skip_connection``, ...) apply after the
+    fusion.
 ensemble_size : int, default=1
     Number of networks (a deep ensemble) trained side by side in one Keras
     model, each with its own seeds; predictions are their mean
@@ -110,7 +125,10 @@ n_features_in_ : int
     Number of features seen during ``fit``.
 feature_names_in_ : ndarray of shape (n_features,)
     Names of the features seen during ``fit``, when ``X`` has string column
-    names."""
+    names.
+branch_columns_ : dict of str to ndarray of int
+    With ``branches``: the columns of ``X`` each branch reads, in order
+    (``"remainder"`` for unclaimed columns)."""
 
 
 def fill(**fragments):

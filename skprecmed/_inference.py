@@ -5,7 +5,9 @@ small dense network costs microseconds in NumPy. After ``fit``, a network
 made of ``Dense``, ``BatchNormalization``, ``Dropout`` and ``Activation``
 layers with known activations, in a chain, with a skip connection from the
 inputs to the output layer, or several such chains side by side (an
-ensemble), is turned into an
+ensemble, or the dense and embedding branches of a multi-modal network:
+``SelectColumns``, ``CategoryIds``, ``Embedding`` and ``Flatten`` layers,
+fused by concatenation), is turned into an
 :class:`InferencePlan`: its weights as NumPy arrays and the operations to
 apply. The plan is checked against the Keras model on probe inputs and
 rejected (Keras is then used) if they differ by more than ``ATOL``. Plans
@@ -65,8 +67,12 @@ class InferencePlan:
         ``("dense", kernel, bias)``, ``("affine", scale, shift)`` (batch
         normalisation at inference), ``("activation", name)``,
         ``("concat_input",)`` (the inputs appended to the current values: a
-        skip connection) or ``("parallel", [steps, ...])`` (several chains
-        computed from the inputs, outputs side by side: an ensemble).
+        skip connection), ``("parallel", [steps, ...])`` (several chains
+        computed from the inputs, outputs side by side: an ensemble, or the
+        branches of a multi-modal network), ``("select", columns)`` (some
+        columns), ``("category_ids", sizes, offsets)`` (codes to rows of an
+        embedding table), ``("embedding", table)`` (the rows) or
+        ``("flatten",)``.
 
     Examples
     --------
@@ -101,8 +107,19 @@ def _run(steps, X):
             out = out * step[1] + step[2]
         elif kind == "concat_input":  # a skip connection
             out = np.hstack([out, X.astype(out.dtype, copy=False)])
-        elif kind == "parallel":  # ensemble members, side by side
+        elif kind == "parallel":  # ensemble members or branches, side by side
             out = np.hstack([_run(member, X) for member in step[1]])
+        elif kind == "select":
+            out = out[:, step[1]]
+        elif kind == "category_ids":
+            sizes, offsets = step[1], step[2]
+            with np.errstate(invalid="ignore"):
+                valid = (out >= 0) & (out < sizes) & (out == np.floor(out))
+            out = np.where(valid, out + 1, 0).astype(np.int64) + offsets
+        elif kind == "embedding":
+            out = step[1][out]
+        elif kind == "flatten":
+            out = out.reshape(len(out), -1)
         else:
             out = _ACTIVATIONS[step[1]](out)
     return out
@@ -118,6 +135,19 @@ def _layer_steps(layer):
     kind = type(layer).__name__
     if kind in ("InputLayer", "Dropout"):
         return []
+    if kind == "SelectColumns":
+        return [("select", np.asarray(layer.columns, dtype=np.int64))]
+    if kind == "CategoryIds":
+        from ._layers import category_offsets
+
+        sizes = np.asarray(layer.sizes, dtype=np.float64)
+        return [("category_ids", sizes, category_offsets(layer.sizes))]
+    if kind == "Embedding":
+        if layer.lora_enabled:
+            return None
+        return [("embedding", np.asarray(layer.embeddings, dtype=np.float32))]
+    if kind == "Flatten":
+        return [("flatten",)]
     if kind == "Activation":
         name = _activation_name(layer.activation)
         return None if name is None else [("activation", name)]

@@ -87,8 +87,12 @@ KERAS_REGISTERED = frozenset(
         "skprecmed>cox_ph_loss",
         "skprecmed>discrete_time_survival_loss",
         "skprecmed>MemberMeanLoss",
+        "skprecmed>SelectColumns",
+        "skprecmed>CategoryIds",
     }
 )
+#: the modules of the Keras objects skprecmed registers
+_KERAS_MODULES = frozenset({"skprecmed._losses", "skprecmed._layers"})
 #: class names that carry code (marshalled Python bytecode)
 _KERAS_CODE = re.compile(r"lambda", re.IGNORECASE)
 
@@ -147,6 +151,7 @@ def trusted_type_names():
     """
     from sklearn.compose import make_column_selector
 
+    from ._branches import DenseBranch, EmbeddingBranch, ImageBranch, SequenceBranch
     from ._classifier import KerasNetClassifier
     from ._discrete_survival import (
         KerasNetCompetingRisks,
@@ -165,6 +170,10 @@ def trusted_type_names():
         KerasNetDiscreteTimeSurvivalAnalysis,
         KerasNetCompetingRisks,
         SequenceEncoder,
+        DenseBranch,
+        EmbeddingBranch,
+        SequenceBranch,
+        ImageBranch,
         InferencePlan,
         _SavedModel,
         make_column_selector,
@@ -627,7 +636,7 @@ def _keras_problem(node):
         elif not isinstance(module, str) or not (
             module == "keras"
             or module.startswith("keras.")
-            or (module == "skprecmed._losses" and registered in KERAS_REGISTERED)
+            or (module in _KERAS_MODULES and registered in KERAS_REGISTERED)
         ):
             return f"refers to module {module!r}, outside Keras"
         if (

@@ -1,10 +1,38 @@
 """Keras networks: pure builders, no scikit-learn here."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._keras import import_keras
 
 _INT32_MAX = np.iinfo(np.int32).max
+
+
+class Branch(NamedTuple):
+    """One modality of a multi-modal network, resolved against the data.
+
+    Attributes
+    ----------
+    name : str
+        The branch's name (prefix of its layers' names).
+    kind : {"dense", "embedding", "sequence", "image"}
+        What the branch does with its columns.
+    columns : tuple of int
+        Indices of its columns in ``X``, in the order the branch reads them.
+    options : tuple of (str, object) pairs
+        Its hyperparameters and the shapes learnt in ``fit``: ``dense``:
+        ``hidden_layer_sizes``; ``embedding``: ``embedding_dim``, ``sizes``
+        (codes per column); ``sequence``: ``shape`` (length, channels),
+        ``architecture`` ("cnn1d" or "rnn") and the extractor's parameters;
+        ``image``: ``shape`` (height, width, channels) and the extractor's
+        parameters.
+    """
+
+    name: str
+    kind: str
+    columns: tuple
+    options: tuple
 
 
 def build_network(
@@ -26,6 +54,7 @@ def build_network(
     bidirectional=False,
     skip_connection=False,
     ensemble_size=1,
+    branches=None,
     seed=0,
 ):
     """Build an uncompiled network: a feature extractor, then a dense head.
@@ -41,6 +70,15 @@ def build_network(
     * ``"cnn2d"``: ``conv_layers`` blocks of ``Conv2D(filters, kernel_size)``
       and 2x2 max pooling over an image ``(height, width, channels)``, then
       global average pooling.
+
+    With ``branches`` (a tuple of :class:`Branch`), the network is
+    multi-modal instead: each branch takes its columns of the input table
+    (``SelectColumns``) and extracts its own features -- dense layers,
+    an embedding of integer codes (``CategoryIds`` then ``Embedding``), a
+    1-D CNN or RNN over the columns reshaped to a sequence, a 2-D CNN over
+    them reshaped to an image -- and the branches' features are concatenated
+    (the fusion) before the head; the skip connection then joins the fused
+    features to the output layer.
 
     The head is ``Dense(units, activation)`` per ``hidden_layer_sizes``,
     optionally followed by batch normalisation and dropout, then the output
@@ -88,6 +126,10 @@ def build_network(
         (a linear path: the network contains the generalised linear model).
     ensemble_size : int, default=1
         Number of member networks trained side by side in one model.
+    branches : tuple of Branch or None, default=None
+        The modalities of a multi-modal network (``architecture`` is then
+        ``"dense"``, and the extractor parameters above apply to none of
+        them: each branch carries its own).
     seed : int, default=0
         Seed from which the seed of each random layer is derived.
 
@@ -114,6 +156,7 @@ def build_network(
         "recurrent": recurrent,
         "recurrent_units": recurrent_units,
         "bidirectional": bidirectional,
+        "branches": branches,
     }
     if ensemble_size == 1:
         outputs = _member(keras, inputs, seed=int(seed), prefix="", **member)
@@ -125,9 +168,8 @@ def build_network(
                 for i, s in enumerate(seeds)
             ]
         )
-    return keras.Model(
-        inputs, outputs, name=architecture if architecture != "dense" else "mlp"
-    )
+    name = architecture if architecture != "dense" else "mlp"
+    return keras.Model(inputs, outputs, name="multimodal" if branches else name)
 
 
 def _member(
@@ -151,16 +193,84 @@ def _member(
     recurrent,
     recurrent_units,
     bidirectional,
+    branches,
 ):
     """The output tensor of one network on ``inputs``; layer names get ``prefix``."""
     layers = keras.layers
     regularizer = keras.regularizers.L2(alpha) if alpha else None
     counter = iter(range(seed, seed + 10_000))
+    common = {
+        "counter": counter,
+        "regularizer": regularizer,
+        "activation": activation,
+    }
+    if branches:
+        features = _fused(keras, inputs, branches, prefix=prefix, **common)
+    else:
+        features = _extractor(
+            keras,
+            inputs,
+            prefix=prefix,
+            architecture=architecture,
+            filters=filters,
+            kernel_size=kernel_size,
+            conv_layers=conv_layers,
+            recurrent=recurrent,
+            recurrent_units=recurrent_units,
+            bidirectional=bidirectional,
+            **common,
+        )
+    x = features
+    for i, units in enumerate(hidden_layer_sizes):
+        x = layers.Dense(
+            int(units),
+            activation=activation,
+            kernel_initializer=_glorot(keras, counter),
+            kernel_regularizer=regularizer,
+            name=f"{prefix}hidden_{i}",
+        )(x)
+        if batch_normalization:
+            x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
+        if dropout:
+            x = layers.Dropout(
+                dropout, seed=next(counter), name=f"{prefix}dropout_{i}"
+            )(x)
+    if skip_connection and (architecture == "dense" or branches) and hidden_layer_sizes:
+        # the output layer also sees the inputs (or the fused features of the
+        # branches): the network contains the generalised linear model, and
+        # the hidden layers add what it misses
+        x = layers.Concatenate(name=f"{prefix}skip")([x, features])
+    return layers.Dense(
+        n_outputs,
+        activation=output_activation,
+        kernel_initializer=_glorot(keras, counter),
+        kernel_regularizer=regularizer,
+        name=f"{prefix}output",
+    )(x)
 
-    def init():
-        return keras.initializers.GlorotUniform(seed=next(counter))
 
-    x = inputs
+def _glorot(keras, counter):
+    return keras.initializers.GlorotUniform(seed=next(counter))
+
+
+def _extractor(
+    keras,
+    x,
+    *,
+    prefix,
+    architecture,
+    filters,
+    kernel_size,
+    conv_layers,
+    recurrent,
+    recurrent_units,
+    bidirectional,
+    counter,
+    regularizer,
+    activation,
+):
+    """Features of ``x`` by ``architecture``'s extractor (none for dense)."""
+    layers = keras.layers
     if architecture in ("cnn1d", "cnn2d"):
         conv = layers.Conv1D if architecture == "cnn1d" else layers.Conv2D
         pool = layers.MaxPooling1D if architecture == "cnn1d" else layers.MaxPooling2D
@@ -170,7 +280,7 @@ def _member(
                 kernel_size,
                 padding="same",
                 activation=activation,
-                kernel_initializer=init(),
+                kernel_initializer=_glorot(keras, counter),
                 kernel_regularizer=regularizer,
                 name=f"{prefix}conv_{i}",
             )(x)
@@ -184,7 +294,7 @@ def _member(
         cell = layers.GRU if recurrent == "gru" else layers.LSTM
         rnn = cell(
             recurrent_units,
-            kernel_initializer=init(),
+            kernel_initializer=_glorot(keras, counter),
             recurrent_initializer=keras.initializers.Orthogonal(seed=next(counter)),
             kernel_regularizer=regularizer,
             name=f"{prefix}{recurrent}",
@@ -194,28 +304,104 @@ def _member(
             if bidirectional
             else rnn(x)
         )
-    for i, units in enumerate(hidden_layer_sizes):
-        x = layers.Dense(
-            int(units),
-            activation=activation,
-            kernel_initializer=init(),
-            kernel_regularizer=regularizer,
-            name=f"{prefix}hidden_{i}",
-        )(x)
-        if batch_normalization:
-            x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
-        if dropout:
-            x = layers.Dropout(
-                dropout, seed=next(counter), name=f"{prefix}dropout_{i}"
+    return x
+
+
+def _fused(keras, inputs, branches, *, prefix, counter, regularizer, activation):
+    """Each branch's features from its columns, concatenated (the fusion)."""
+    from ._layers import CategoryIds, SelectColumns
+
+    layers = keras.layers
+    features = []
+    for branch in branches:
+        options = dict(branch.options)
+        name = f"{prefix}{branch.name}_"
+        x = SelectColumns(branch.columns, name=f"{name}columns")(inputs)
+        if branch.kind == "dense":
+            for i, units in enumerate(options["hidden_layer_sizes"]):
+                x = layers.Dense(
+                    int(units),
+                    activation=activation,
+                    kernel_initializer=_glorot(keras, counter),
+                    kernel_regularizer=regularizer,
+                    name=f"{name}hidden_{i}",
+                )(x)
+        elif branch.kind == "embedding":
+            sizes = options["sizes"]
+            x = CategoryIds(sizes, name=f"{name}ids")(x)
+            x = layers.Embedding(
+                sum(sizes) + len(sizes),
+                options["embedding_dim"],
+                embeddings_initializer=keras.initializers.RandomUniform(
+                    -0.05, 0.05, seed=next(counter)
+                ),
+                embeddings_regularizer=regularizer,
+                name=f"{name}embedding",
             )(x)
-    if skip_connection and architecture == "dense" and hidden_layer_sizes:
-        # the output layer also sees the inputs: the network contains the
-        # generalised linear model, and the hidden layers add what it misses
-        x = layers.Concatenate(name=f"{prefix}skip")([x, inputs])
-    return layers.Dense(
-        n_outputs,
-        activation=output_activation,
-        kernel_initializer=init(),
-        kernel_regularizer=regularizer,
-        name=f"{prefix}output",
-    )(x)
+            x = layers.Flatten(name=f"{name}flatten")(x)
+        else:  # a sequence or an image: the columns reshaped, then a CNN or RNN
+            x = layers.Reshape(options["shape"], name=f"{name}reshape")(x)
+            x = _extractor(
+                keras,
+                x,
+                prefix=name,
+                architecture="cnn2d"
+                if branch.kind == "image"
+                else options["architecture"],
+                filters=options["filters"],
+                kernel_size=options["kernel_size"],
+                conv_layers=options["conv_layers"],
+                recurrent=options.get("recurrent", "gru"),
+                recurrent_units=options.get("recurrent_units", 1),
+                bidirectional=options.get("bidirectional", False),
+                counter=counter,
+                regularizer=regularizer,
+                activation=activation,
+            )
+        features.append(x)
+    if len(features) == 1:
+        return features[0]
+    return layers.Concatenate(name=f"{prefix}fusion")(features)
+
+
+def fill_unknown_embeddings(model, branches, X, ensemble_size=1):
+    """Give each column's unknown code the mean embedding of its known codes.
+
+    The unknown row of a column no training row had unknown receives no
+    gradient in training; after it, it is set to the mean of the column's
+    code embeddings weighted by their frequency in ``X``, so an unseen code
+    is treated as an average one. Rows unknown in training keep their
+    trained embedding.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained network built with ``branches``.
+    branches : tuple of Branch
+        Its branches.
+    X : ndarray of shape (n_samples, n_features)
+        The training data.
+    ensemble_size : int, default=1
+        Members in the model (each has its own embeddings).
+    """
+    from ._layers import category_offsets
+
+    prefixes = (
+        [""] if ensemble_size == 1 else [f"member{i}_" for i in range(ensemble_size)]
+    )
+    for branch in branches:
+        if branch.kind != "embedding":
+            continue
+        sizes = dict(branch.options)["sizes"]
+        offsets = category_offsets(sizes)
+        for prefix in prefixes:
+            layer = model.get_layer(f"{prefix}{branch.name}_embedding")
+            table = np.array(layer.embeddings)
+            for j, (column, size) in enumerate(zip(branch.columns, sizes, strict=True)):
+                codes = X[:, column]
+                if size == 0 or not np.all((codes >= 0) & (codes < size)):
+                    continue  # unknown codes in training: their row was trained
+                counts = np.bincount(codes.astype(np.int64), minlength=size)
+                known = table[offsets[j] + 1 : offsets[j] + 1 + size]
+                table[offsets[j]] = counts @ known / counts.sum()
+            layer.embeddings.assign(table)

@@ -56,7 +56,7 @@ def model_from_bytes(data):
     model : keras.Model
     """
     _, keras = import_keras()
-    from . import _losses  # noqa: F401 - registers skprecmed's losses
+    from . import _layers, _losses  # noqa: F401 - registers skprecmed's objects
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
