@@ -177,11 +177,19 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
     model.compile(**kwargs, jit_compile=False, steps_per_execution=32)
+    # plain values only: the key is kept on the estimator (partial_fit) and
+    # saved with it, and model files trust no skprecmed-internal types
+    plain = {
+        name: [tuple(branch) for branch in value]
+        if name == "branches" and value
+        else value
+        for name, value in network.items()
+    }
     architecture = (
         tuple(input_shape),
         n_outputs,
         output_activation,
-        sorted(network.items()),
+        sorted(plain.items()),
     )
     return model, architecture
 
