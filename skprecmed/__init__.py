@@ -34,6 +34,7 @@ __all__ = [
     "survival_calibration",
     "plot_survival_calibration",
     "plot_subgroup_coverage",
+    "register_onnx_converters",
     "__version__",
 ]
 
@@ -60,6 +61,7 @@ _LAZY = {
     "survival_calibration": "._evaluation",
     "plot_survival_calibration": "._plotting",
     "plot_subgroup_coverage": "._plotting",
+    "register_onnx_converters": "._onnx",
 }
 
 

@@ -41,6 +41,7 @@ def test_public_api():
         "survival_calibration",
         "plot_survival_calibration",
         "plot_subgroup_coverage",
+        "register_onnx_converters",
         "__version__",
     ]
     assert skprecmed.__version__
