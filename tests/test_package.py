@@ -82,6 +82,22 @@ def test_training_prints_nothing_on_stderr():
     assert out.stderr == ""
 
 
+def test_a_survival_fit_first_starts_tensorflow_quietly():
+    # its loss module is imported before any network is built
+    out = _run(
+        """
+        import numpy as np
+        from sksurv.util import Surv
+        from skprecmed import KerasNetSurvivalAnalysis
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(40, 3))
+        y = Surv.from_arrays(rng.uniform(size=40) < 0.7, rng.uniform(size=40) + 0.1)
+        KerasNetSurvivalAnalysis(epochs=1).fit(X, y)
+        """
+    )
+    assert out.stderr == ""
+
+
 def test_quieting_tensorflow_can_be_switched_off():
     code = """
         import os, sys
