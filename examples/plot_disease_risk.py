@@ -27,9 +27,9 @@ from sklearn.preprocessing import StandardScaler
 from skprecmed import KerasNetClassifier, load_model, plot_learning_curve, save_model
 
 data = load_breast_cancer()
-X, malignant = data.data, data.target == 0
+X, diagnosis = data.data, np.where(data.target == 0, "malignant", "benign")
 X_train, X_test, y_train, y_test = train_test_split(
-    X, malignant, stratify=malignant, random_state=0
+    X, diagnosis, stratify=diagnosis, random_state=0
 )
 
 pipe = make_pipeline(
@@ -45,15 +45,26 @@ search = GridSearchCV(pipe, grid, scoring="roc_auc", cv=3).fit(X_train, y_train)
 model = search.best_estimator_
 print("best hyperparameters:", search.best_params_)
 print(f"cross-validated ROC AUC: {search.best_score_:.3f}")
-risk = model.predict_proba(X_test)[:, 1]
-print(f"held-out ROC AUC: {roc_auc_score(y_test, risk):.3f}")
+risk = model.predict_proba(X_test)[:, list(model.classes_).index("malignant")]
+print(f"held-out ROC AUC: {roc_auc_score(y_test == 'malignant', risk):.3f}")
 
 # %%
 # What the model does, in pictures
 fig, axes = plt.subplots(2, 2, figsize=(10, 8))
-RocCurveDisplay.from_estimator(model, X_test, y_test, ax=axes[0, 0])
+shown = {"pos_label": "malignant", "name": "Keras network"}
+RocCurveDisplay.from_estimator(model, X_test, y_test, ax=axes[0, 0], **shown)
+axes[0, 0].set(
+    xlabel="1 - specificity (benign called malignant)",
+    ylabel="sensitivity (malignant found)",
+    title="malignant vs benign, held-out patients",
+)
 CalibrationDisplay.from_estimator(
-    model, X_test, y_test, n_bins=8, strategy="quantile", ax=axes[0, 1]
+    model, X_test, y_test, n_bins=8, strategy="quantile", ax=axes[0, 1], **shown
+)
+axes[0, 1].set(
+    xlabel="predicted probability of malignancy",
+    ylabel="observed fraction malignant",
+    title="calibration",
 )
 importance = permutation_importance(
     model, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=0
@@ -61,26 +72,18 @@ importance = permutation_importance(
 top = np.argsort(importance.importances_mean)[-8:]
 axes[1, 0].barh(data.feature_names[top], importance.importances_mean[top])
 axes[1, 0].set(xlabel="drop in ROC AUC when shuffled", title="permutation importance")
-plot_learning_curve(model, ax=axes[1, 1])
+plot_learning_curve(model, ax=axes[1, 1]).set_title("learning curve")
 fig.tight_layout()
-fig.savefig("disease_risk.png", dpi=80)
-print("figure: disease_risk.png")
 
 # %%
-# Deployment: joblib (trusted files only) and the safe format
-folder = tempfile.mkdtemp()
-joblib.dump(model, os.path.join(folder, "disease_risk.joblib"))
-assert np.array_equal(
-    joblib.load(os.path.join(folder, "disease_risk.joblib")).predict_proba(X_test)[
-        :, 1
-    ],
-    risk,
-)
-save_model(model, os.path.join(folder, "disease_risk.skprecmed"))
-assert np.array_equal(
-    load_model(os.path.join(folder, "disease_risk.skprecmed")).predict_proba(X_test)[
-        :, 1
-    ],
-    risk,
-)
+# Deployment: joblib (trusted files only) and the safe format, written to a
+# temporary folder that is removed afterwards
+expected = model.predict_proba(X_test)
+with tempfile.TemporaryDirectory() as folder:
+    joblib.dump(model, os.path.join(folder, "disease_risk.joblib"))
+    reloaded = joblib.load(os.path.join(folder, "disease_risk.joblib"))
+    assert np.array_equal(reloaded.predict_proba(X_test), expected)
+    save_model(model, os.path.join(folder, "disease_risk.skprecmed"))
+    reloaded = load_model(os.path.join(folder, "disease_risk.skprecmed"))
+    assert np.array_equal(reloaded.predict_proba(X_test), expected)
 print("saved with joblib and in the safe format; both reload to identical predictions")

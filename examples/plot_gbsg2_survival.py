@@ -75,5 +75,3 @@ for group, label in enumerate(["low risk", "medium risk", "high risk"]):
 ax.set(xlabel="days", ylabel="recurrence-free survival", ylim=(0, 1.02))
 ax.legend(fontsize=7)
 fig.tight_layout()
-fig.savefig("gbsg2_survival.png", dpi=100)
-print("figure: gbsg2_survival.png")

@@ -37,6 +37,5 @@ print(f"held-out accuracy: {search.score(X_test, y_test):.3f}")
 
 fig, ax = plt.subplots(figsize=(5, 5))
 ConfusionMatrixDisplay.from_estimator(search, X_test, y_test, ax=ax, colorbar=False)
+ax.set(xlabel="digit predicted by the CNN", ylabel="true digit")
 fig.tight_layout()
-fig.savefig("image_cnn.png", dpi=80)
-print("figure: image_cnn.png")

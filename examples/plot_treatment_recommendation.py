@@ -54,7 +54,8 @@ benefit = (
 ax.scatter(X_test[:, 0], benefit, s=6, alpha=0.5)
 ax.axhline(0, color="grey", lw=1)
 ax.axvline(0, color="grey", lw=1, ls=":")
-ax.set(xlabel="marker", ylabel="predicted benefit of treatment\n(log hazard ratio)")
+ax.set(
+    xlabel="marker (the treatment helps above 0)",
+    ylabel="predicted benefit of treatment\n(log hazard ratio)",
+)
 fig.tight_layout()
-fig.savefig("treatment_recommendation.png", dpi=100)
-print("figure: treatment_recommendation.png")

@@ -44,6 +44,7 @@ __all__ = [
     "plot_survival_intervals",
     "classification_calibration",
     "plot_calibration",
+    "register_onnx_converters",
     "__version__",
 ]
 
@@ -80,6 +81,7 @@ _LAZY = {
     "plot_survival_intervals": "._plotting",
     "classification_calibration": "._evaluation",
     "plot_calibration": "._plotting",
+    "register_onnx_converters": "._onnx",
 }
 
 

@@ -10,7 +10,9 @@ to the process's file descriptor 2 before its logging is initialised, so
 we route descriptor 2 into a temporary file, drop the lines known to be
 start-up noise and write every other line back to stderr, so that a real
 error is never swallowed; and unless the user set ``TF_CPP_MIN_LOG_LEVEL``,
-it is set to 2 (TensorFlow reads it only from the environment).
+it is set to 2 (TensorFlow reads it only from the environment). Keras' ONNX
+export runs TensorFlow's graph optimiser, which prints start-up lines on
+each run: :func:`grappler_silenced` drops them the same way.
 
 Both are process-wide effects, so there is a switch: with the environment
 variable ``SKPRECMED_QUIET_TENSORFLOW=0`` set before the first fit,
@@ -41,21 +43,16 @@ _lock = threading.Lock()
 _modules = None
 
 
-def _import_quietly():
-    # Respect a level the user chose; otherwise hide INFO and WARNING.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow's C++ code writes to descriptor 2 whatever sys.stderr is.
+@contextlib.contextmanager
+def _stderr_filtered(noise):
+    """Route descriptor 2 to a file in the block; write back lines not ``noise``."""
     stderr_fd = 2
     sys.stderr.flush()
     saved = os.dup(stderr_fd)
     with tempfile.TemporaryFile(mode="w+b") as sink:
         os.dup2(sink.fileno(), stderr_fd)
         try:
-            import keras
-            import tensorflow as tf
-
-            # Device discovery prints the CUDA probing lines: do it now.
-            tf.config.list_physical_devices()
+            yield
         finally:
             sys.stderr.flush()
             os.dup2(saved, stderr_fd)
@@ -64,11 +61,42 @@ def _import_quietly():
             kept = [
                 line
                 for line in sink.read().decode(errors="replace").splitlines(True)
-                if not _NOISE.search(line)
+                if not noise.search(line)
             ]
-    if kept:
-        sys.stderr.write("".join(kept))
+            if kept:
+                sys.stderr.write("".join(kept))
+
+
+def _import_quietly():
+    # Respect a level the user chose; otherwise hide INFO and WARNING.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ code writes to descriptor 2 whatever sys.stderr is.
+    with _stderr_filtered(_NOISE):
+        import keras
+        import tensorflow as tf
+
+        # Device discovery prints the CUDA probing lines: do it now.
+        tf.config.list_physical_devices()
     return tf, keras
+
+
+#: what TensorFlow's graph optimiser (Grappler) prints on each run
+_GRAPPLER_NOISE = re.compile(
+    r"(Number of eligible GPUs|single_machine\.cc.*Starting new session)"
+)
+
+
+@contextlib.contextmanager
+def grappler_silenced():
+    """Drop Grappler's start-up lines (it runs in Keras' ONNX export).
+
+    Does nothing when ``SKPRECMED_QUIET_TENSORFLOW=0``.
+    """
+    if not _quiet_requested():
+        yield
+        return
+    with _stderr_filtered(_GRAPPLER_NOISE):
+        yield
 
 
 def _quiet_requested():

@@ -1,7 +1,11 @@
 """Keras losses of skprecmed (imported lazily: this module imports Keras)."""
 
-import keras
-from keras import ops
+from ._keras import import_keras
+
+# through import_keras, so that a survival fit (whose loss is imported first)
+# starts TensorFlow as quietly as the others
+_, keras = import_keras()
+ops = keras.ops
 
 
 @keras.saving.register_keras_serializable(package="skprecmed")

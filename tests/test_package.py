@@ -51,6 +51,7 @@ def test_public_api():
         "plot_survival_intervals",
         "classification_calibration",
         "plot_calibration",
+        "register_onnx_converters",
         "__version__",
     ]
     assert skprecmed.__version__
@@ -88,6 +89,22 @@ def test_training_prints_nothing_on_stderr():
         """
     )
     assert out.stdout.strip() == "True"
+    assert out.stderr == ""
+
+
+def test_a_survival_fit_first_starts_tensorflow_quietly():
+    # its loss module is imported before any network is built
+    out = _run(
+        """
+        import numpy as np
+        from sksurv.util import Surv
+        from skprecmed import KerasNetSurvivalAnalysis
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(40, 3))
+        y = Surv.from_arrays(rng.uniform(size=40) < 0.7, rng.uniform(size=40) + 0.1)
+        KerasNetSurvivalAnalysis(epochs=1).fit(X, y)
+        """
+    )
     assert out.stderr == ""
 
 
