@@ -171,7 +171,19 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
             codes = np.frombuffer(sequence.encode("ascii"), dtype=np.uint8)
             start = 0 if self.padding == "right" else self.length_ - len(codes)
             out[row, start : start + len(codes)] = lookup[codes]
-        return out.reshape(len(sequences), -1) if self.flatten else out
+        if not self.flatten:
+            return out
+        out = out.reshape(len(sequences), -1)
+        if _pandas_output(self) and hasattr(X, "index"):
+            # scikit-learn < 1.7 gives a Series' output a fresh 0..n-1 index,
+            # which a ColumnTransformer then cannot align with its other
+            # columns: keep the rows' own index
+            import pandas as pd
+
+            return pd.DataFrame(
+                out, index=X.index, columns=self.get_feature_names_out()
+            )
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the flattened output: ``pos{i}_{letter}``.
@@ -202,3 +214,10 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = True
         return tags
+
+
+def _pandas_output(transformer):
+    """Whether ``set_output`` asked ``transformer`` for pandas output."""
+    from sklearn.utils._set_output import _get_output_config
+
+    return _get_output_config("transform", transformer)["dense"] == "pandas"

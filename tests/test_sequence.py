@@ -90,3 +90,29 @@ def test_fit_is_idempotent_pickles_and_mutates_nothing():
     )
     np.testing.assert_array_equal(clone(enc).fit_transform(data), first)
     assert data == SEQUENCES
+
+
+def test_pandas_output_keeps_the_rows_index_in_a_column_transformer():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.DataFrame(
+        {"dna": ["ACGT", "TTGA", "GGCA", "CATG"], "age": [50.0, 61.0, 72.0, 44.0]},
+        index=[300, 301, 302, 303],  # rows of a held-out slice
+    )
+    encoder = SequenceEncoder(flatten=True).set_output(transform="pandas")
+    encoded = encoder.fit(frame["dna"]).transform(frame["dna"])
+    assert list(encoded.index) == [300, 301, 302, 303]
+    assert list(encoded.columns) == list(encoder.get_feature_names_out())
+    both = ColumnTransformer(
+        [
+            ("dna", SequenceEncoder(flatten=True), "dna"),
+            ("age", StandardScaler(), ["age"]),
+        ]
+    ).set_output(transform="pandas")
+    out = both.fit(frame).transform(frame.iloc[2:])
+    assert out.shape == (2, 17) and list(out.index) == [302, 303]
+    np.testing.assert_array_equal(
+        out.filter(like="dna__").to_numpy()[0, :4], [0, 0, 1, 0]
+    )
