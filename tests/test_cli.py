@@ -671,6 +671,10 @@ def test_demo_trains_tunes_validates_and_saves(tmp_path):
 
 
 @pytest.mark.slow
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_is_one_line_exit_130_and_no_file(whas_coded, tmp_path):
     folder, _, _ = whas_coded
     model = tmp_path / "m.skprecmed"
@@ -692,6 +696,10 @@ def test_ctrl_c_is_one_line_exit_130_and_no_file(whas_coded, tmp_path):
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # a suite started in the background of a non-interactive shell has
+        # SIGINT ignored, and children inherit that: give the script the
+        # default disposition a terminal's Ctrl-C meets
+        preexec_fn=_default_sigint,
     )
     stderr, deadline = b"", time.monotonic() + 120
     while b"epoch 1/" not in stderr and time.monotonic() < deadline:
