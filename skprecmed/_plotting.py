@@ -92,17 +92,7 @@ def plot_survival_calibration(table, ax=None):
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="ideal")
     for time, rows in table.groupby("time", sort=True):
-        rows = rows.sort_values("predicted")
-        (line,) = ax.plot(
-            rows["predicted"], rows["observed"], marker="o", label=f"t = {time:g}"
-        )
-        ax.fill_between(
-            rows["predicted"],
-            rows["lower"],
-            rows["upper"],
-            color=line.get_color(),
-            alpha=0.2,
-        )
+        _line_with_band(ax, rows.sort_values("predicted"), label=f"t = {time:g}")
     ax.set(
         xlabel="predicted survival",
         ylabel="observed survival (Kaplan-Meier)",
@@ -164,19 +154,10 @@ def plot_calibration(table, ax=None, label=None):
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     if not any(line.get_label() == "ideal" for line in ax.get_lines()):
         ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="ideal")
-    rows = table.sort_values("predicted")
-    (line,) = ax.plot(
-        rows["predicted"],
-        rows["observed"],
-        marker="o",
+    _line_with_band(
+        ax,
+        table.sort_values("predicted"),
         label="observed" if label is None else label,
-    )
-    ax.fill_between(
-        rows["predicted"],
-        rows["lower"],
-        rows["upper"],
-        color=line.get_color(),
-        alpha=0.2,
     )
     ax.set(
         xlabel="predicted risk",
@@ -243,6 +224,18 @@ def plot_subgroup_coverage(table, coverage=None, ax=None):
         ax.legend(loc="lower right")
     ax.set(ylabel="coverage", ylim=(0, 1.05))
     return ax
+
+
+def _line_with_band(ax, rows, label):
+    """Observed against predicted, with the observed value's interval shaded."""
+    (line,) = ax.plot(rows["predicted"], rows["observed"], marker="o", label=label)
+    ax.fill_between(
+        rows["predicted"],
+        rows["lower"],
+        rows["upper"],
+        color=line.get_color(),
+        alpha=0.2,
+    )
 
 
 def _check_columns(table, columns):

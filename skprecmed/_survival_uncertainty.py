@@ -145,14 +145,7 @@ def survival_intervals(estimator, X, times, *, coverage=0.9, rmst_horizon=None):
         )
     if np.any(times < 0):
         raise ValueError(f"times must be >= 0; got {times.tolist()}.")
-    if rmst_horizon is not None and (
-        not isinstance(rmst_horizon, numbers.Real)
-        or isinstance(rmst_horizon, bool)
-        or not rmst_horizon > 0
-    ):
-        raise ValueError(
-            f"rmst_horizon must be a number > 0 or None; got {rmst_horizon!r}."
-        )
+    _check_positive_time("rmst_horizon", rmst_horizon)
 
     curves = replicate_survival(estimator, X)
     last = min(grid[-1] for grid, _ in curves)
@@ -179,6 +172,14 @@ def survival_intervals(estimator, X, times, *, coverage=0.9, rmst_horizon=None):
             rmst, [tail, 100 - tail], axis=1
         )
     return result
+
+
+def _check_positive_time(name, value):
+    """``value`` is None or a number > 0 (a horizon), or a ValueError naming it."""
+    if value is not None and (
+        not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0
+    ):
+        raise ValueError(f"{name} must be a number > 0 or None; got {value!r}.")
 
 
 def replicate_survival(estimator, X):

@@ -7,7 +7,12 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from ._conformal import _check_coverage
-from ._survival_uncertainty import _final_and_input, _model_curve, _step_values
+from ._survival_uncertainty import (
+    _check_positive_time,
+    _final_and_input,
+    _model_curve,
+    _step_values,
+)
 
 
 def recommend_treatment(
@@ -152,12 +157,7 @@ def recommend_treatment(
         check_is_fitted(estimator)
     if coverage is not None:
         _check_coverage(coverage)
-    if horizon is not None and (
-        not isinstance(horizon, numbers.Real)
-        or isinstance(horizon, bool)
-        or not horizon > 0
-    ):
-        raise ValueError(f"horizon must be a number > 0 or None; got {horizon!r}.")
+    _check_positive_time("horizon", horizon)
     if min_difference is not None and (
         not isinstance(min_difference, numbers.Real)
         or isinstance(min_difference, bool)
