@@ -95,6 +95,15 @@ class FitTarget:
     attributes : dict
         Fitted attributes describing the target (``classes_``), set on the
         estimator after training.
+    output_bias : ndarray of shape (n_outputs,) or None
+        Starting bias of skprecmed's own output layer (every ensemble
+        member's), e.g. the logits of the target's marginal distribution,
+        so that training starts from the model without covariates; None
+        keeps Keras' zeros. A user's network is left as built.
+    output_groups : int
+        Blocks of outputs that share effects in skprecmed's own output layer
+        (the intervals of a discrete-time survival network; see
+        :func:`skprecmed._network.build_network`); 1 for a plain layer.
     """
 
     y: np.ndarray
@@ -105,6 +114,8 @@ class FitTarget:
     stratify: bool = False
     meta: dict = field(default_factory=dict)
     attributes: dict = field(default_factory=dict)
+    output_bias: Any = None
+    output_groups: int = 1
 
 
 def _builder_meta(X, target):
@@ -328,7 +339,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """The compiled network of a new fit, and its trainer-cache architecture."""
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
-            return _build.build_default(
+            if target.output_groups > 1:
+                network = {**network, "output_groups": target.output_groups}
+            model, architecture = _build.build_default(
                 X.shape[1:],
                 target.n_outputs,
                 target.activation,
@@ -336,6 +349,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 compile_kwargs,
                 seed,
             )
+            if target.output_bias is not None:
+                _build.set_output_bias(model, target.output_bias)
+            return model, architecture
         if self.ensemble_size > 1:
             raise ValueError(
                 "ensemble_size > 1 builds skprecmed's own networks; with a "

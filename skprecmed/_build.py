@@ -21,6 +21,8 @@ import inspect
 import random
 import threading
 
+import numpy as np
+
 from ._keras import import_keras
 from ._network import build_network
 
@@ -192,6 +194,20 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         sorted(plain.items()),
     )
     return model, architecture
+
+
+def set_output_bias(model, bias):
+    """Set the bias of every output layer of skprecmed's network to ``bias``.
+
+    The output layers are ``output`` (one network) or ``member{i}_output``
+    (an ensemble); each gets the same starting values.
+    """
+    bias = np.asarray(bias, dtype="float32")
+    for layer in model.layers:
+        if layer.name == "output" or (
+            layer.name.startswith("member") and layer.name.endswith("_output")
+        ):
+            layer.bias.assign(bias)
 
 
 def build_custom(model, model_kwargs, meta, kwargs, params, seed):

@@ -148,6 +148,25 @@ def _encode_target(time, event, cuts, n_causes):
     return np.hstack([survived, occurred.reshape(len(time), -1)])
 
 
+def _marginal_logits(encoded, n_bins, n_causes, sample_weight):
+    """Logits of the life-table hazards: the fit of the model without covariates.
+
+    In each interval, the hazard of cause ``k`` is the (weighted) number of
+    its events over the number at risk (those who survived the interval or
+    had an event in it, as the loss counts them), with half an event and
+    one patient added so an interval without events gets a finite logit.
+    The logit is taken against "no event", as the loss's softmax does.
+    """
+    weight = np.ones(len(encoded)) if sample_weight is None else sample_weight
+    survived = encoded[:, :n_bins]
+    occurred = encoded[:, n_bins:].reshape(len(encoded), n_bins, n_causes)
+    events = np.einsum("i,ijk->jk", weight, occurred)
+    at_risk = weight @ survived + events.sum(axis=1)
+    hazard = (events + 0.5 / n_causes) / (at_risk[:, None] + 1.0)
+    no_event = 1.0 - hazard.sum(axis=1, keepdims=True)
+    return np.log(hazard / no_event).ravel()
+
+
 # --------------------------------------------------------------- estimator
 class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     """Shared parameters, target and interval probabilities."""
@@ -160,6 +179,8 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     _y_numeric = True
     _validate_y = False  # a structured array: checked in _prepare_target
     _competing = False
+    _init_output_bias = True
+    _tied_output = True
 
     def __init__(
         self,
@@ -253,8 +274,9 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         attributes = {"time_grid_": cuts}
         if self._competing:
             attributes["n_causes_"] = n_causes
+        encoded = _encode_target(time, event, cuts, n_causes)
         return FitTarget(
-            y=_encode_target(time, event, cuts, n_causes),
+            y=encoded,
             # logits: the loss applies the (softmax) link itself, stably
             n_outputs=n_outputs,
             activation="linear",
@@ -270,6 +292,14 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
                 "y_ndim_": y.ndim,
             },
             attributes=attributes,
+            # start from the life table: otherwise every hazard starts at 1/2
+            # and small cohorts stop early long before the baseline is learnt
+            output_bias=_marginal_logits(encoded, len(cuts), n_causes, sample_weight)
+            if self._init_output_bias
+            else None,
+            # one risk score moves every interval's hazard at the start (a
+            # proportional-odds model); intervals' own effects start at zero
+            output_groups=len(cuts) if self._tied_output else 1,
         )
 
     # ------------------------------------------------------------ helpers

@@ -158,6 +158,9 @@ def _layer_steps(layer):
         bias = np.asarray(layer.bias, dtype=np.float32) if layer.use_bias else None
         steps = [("dense", np.asarray(layer.kernel, dtype=np.float32), bias)]
         return steps + ([] if name == "linear" else [("activation", name)])
+    if kind == "TimeVaryingDense":  # one dense layer, differently parameterised
+        kernel = np.asarray(layer.kernel, dtype=np.float32)
+        return [("dense", kernel, np.asarray(layer.bias, dtype=np.float32))]
     if kind == "BatchNormalization":
         if layer.axis not in (-1, 1):
             return None

@@ -1,8 +1,11 @@
-"""Keras layers of skprecmed's multi-modal networks (imported lazily: Keras).
+"""skprecmed's own Keras layers (imported lazily: Keras).
 
-Both are registered for saving (``skprecmed>SelectColumns``,
-``skprecmed>CategoryIds``); their configs hold integers only, so the safe
-model format accepts them (see ``_model_file.KERAS_REGISTERED``).
+``SelectColumns`` and ``CategoryIds`` build multi-modal networks;
+``TimeVaryingDense`` is the output layer of the discrete-time survival
+networks. All are registered for saving (``skprecmed>SelectColumns``, ...);
+their configs hold integers and Keras' own initializer and regularizer
+configs only, so the safe model format accepts them (see
+``_model_file.KERAS_REGISTERED``).
 """
 
 import keras
@@ -101,3 +104,87 @@ class CategoryIds(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "sizes": list(self.sizes)}
+
+
+@keras.saving.register_keras_serializable(package="skprecmed")
+class TimeVaryingDense(keras.layers.Layer):
+    """A dense output of ``groups`` blocks of ``units``: shared effects plus deviations.
+
+    The kernel of block ``g`` is ``shared + deviation[g]``: the shared
+    kernel ``(n_in, units)`` acts on every block alike, and the deviations
+    start at zero. On a discrete-time survival network's logits (a block per
+    interval, a unit per cause) the layer is a proportional-odds model, one
+    risk score moving every interval's hazard alike, plus each interval's
+    own effects, which training adds only as far as the data ask for them.
+    Each block has its own bias (the baseline hazard). The outputs are
+    ``x @ kernel + bias`` with ``kernel`` of shape ``(n_in, groups * units)``,
+    blocks side by side: one ``Dense`` layer, differently parameterised.
+
+    Parameters
+    ----------
+    units : int
+        Outputs per block.
+    groups : int
+        Number of blocks.
+    kernel_initializer : initializer, default="zeros"
+        Of the shared kernel. With zeros (and the bias at the marginal
+        logits), training starts from the model without covariates.
+    kernel_regularizer : regularizer or None, default=None
+        Applied to the shared kernel and to the deviations.
+    **kwargs
+        Keras layer arguments (``name``).
+    """
+
+    def __init__(
+        self,
+        units,
+        groups,
+        kernel_initializer="zeros",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.groups = int(groups)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        n_in = int(input_shape[-1])
+        self.shared = self.add_weight(
+            name="shared",
+            shape=(n_in, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        self.deviation = self.add_weight(
+            name="deviation",
+            shape=(n_in, self.groups * self.units),
+            initializer="zeros",
+            regularizer=self.kernel_regularizer,
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(self.groups * self.units,), initializer="zeros"
+        )
+
+    @property
+    def kernel(self):
+        """The kernel ``(n_in, groups * units)`` the layer applies."""
+        return self.deviation + ops.tile(self.shared, (1, self.groups))
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.groups * self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "groups": self.groups,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
+            if self.kernel_regularizer is not None
+            else None,
+        }

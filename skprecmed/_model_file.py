@@ -89,6 +89,7 @@ KERAS_REGISTERED = frozenset(
         "skprecmed>MemberMeanLoss",
         "skprecmed>SelectColumns",
         "skprecmed>CategoryIds",
+        "skprecmed>TimeVaryingDense",
     }
 )
 #: the modules of the Keras objects skprecmed registers

@@ -55,6 +55,7 @@ def build_network(
     skip_connection=False,
     ensemble_size=1,
     branches=None,
+    output_groups=1,
     seed=0,
 ):
     """Build an uncompiled network: a feature extractor, then a dense head.
@@ -83,7 +84,10 @@ def build_network(
     The head is ``Dense(units, activation)`` per ``hidden_layer_sizes``,
     optionally followed by batch normalisation and dropout, then the output
     layer, which with ``skip_connection`` (dense networks with hidden layers
-    only) also sees the inputs. With ``ensemble_size`` k > 1 the model holds
+    only) also sees the inputs. With ``output_groups`` g > 1 the output
+    layer is a :class:`~skprecmed._layers.TimeVaryingDense` of g blocks
+    (a discrete-time survival network's intervals) whose kernels share a
+    common part, all starting at zero. With ``ensemble_size`` k > 1 the model holds
     k such networks side by side, each with its own seeds, and outputs their
     outputs concatenated: ``(n, k * n_outputs)``. Every random initialiser
     and dropout layer gets its own seed derived from ``seed``, so the same
@@ -130,6 +134,9 @@ def build_network(
         The modalities of a multi-modal network (``architecture`` is then
         ``"dense"``, and the extractor parameters above apply to none of
         them: each branch carries its own).
+    output_groups : int, default=1
+        Number of blocks of the output layer sharing one kernel (1: a plain
+        ``Dense``).
     seed : int, default=0
         Seed from which the seed of each random layer is derived.
 
@@ -157,6 +164,7 @@ def build_network(
         "recurrent_units": recurrent_units,
         "bidirectional": bidirectional,
         "branches": branches,
+        "output_groups": int(output_groups),
     }
     if ensemble_size == 1:
         outputs = _member(keras, inputs, seed=int(seed), prefix="", **member)
@@ -194,6 +202,7 @@ def _member(
     recurrent_units,
     bidirectional,
     branches,
+    output_groups,
 ):
     """The output tensor of one network on ``inputs``; layer names get ``prefix``."""
     layers = keras.layers
@@ -240,6 +249,18 @@ def _member(
         # branches): the network contains the generalised linear model, and
         # the hidden layers add what it misses
         x = layers.Concatenate(name=f"{prefix}skip")([x, features])
+    if output_groups > 1:
+        from ._layers import TimeVaryingDense
+
+        x = TimeVaryingDense(
+            n_outputs // output_groups,
+            output_groups,
+            kernel_regularizer=regularizer,
+            name=f"{prefix}output",
+        )(x)
+        if output_activation == "linear":
+            return x
+        return layers.Activation(output_activation, name=f"{prefix}activation")(x)
     return layers.Dense(
         n_outputs,
         activation=output_activation,

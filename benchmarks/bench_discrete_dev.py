@@ -1,0 +1,93 @@
+"""Development study for the discrete-time network's defaults.
+
+Run on cohorts that no reported benchmark uses (scikit-survival's
+``veterans_lung_cancer``, ``aids`` and a 2,000-patient sample of
+``flchain``), so that a default chosen here is not tuned on the folds of
+``bench_accuracy.py`` (WHAS500, GBSG2, the 80-gene breast cancer set)::
+
+    python benchmarks/bench_discrete_dev.py
+
+Prints, for each variant of the network and for CoxPH, the mean over
+5x2 repeated cross-validation of Harrell's C and the integrated Brier score
+(same evaluation times and preprocessing as ``bench_accuracy.py``).
+"""
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_accuracy import SEED, _prep, _scores  # noqa: E402
+
+
+def _cohorts():
+    from sksurv.datasets import load_aids, load_flchain, load_veterans_lung_cancer
+
+    X, y = load_flchain()
+    # "chapter" is the cause of death (known only after it): a leak
+    X = X.drop(columns="chapter")
+    X["creatinine"] = X["creatinine"].fillna(X["creatinine"].median())
+    sample = np.random.RandomState(SEED).choice(len(X), 2000, replace=False)
+    return {
+        "veterans": load_veterans_lung_cancer(),
+        "aids": load_aids(),
+        "flchain (2000)": (X.iloc[sample].reset_index(drop=True), y[sample]),
+    }
+
+
+def _variants():
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+
+    from skprecmed import KerasNetDiscreteTimeSurvivalAnalysis as Discrete
+
+    class Before(Discrete):  # the defaults up to 2026-11-28
+        _init_output_bias = False
+        _tied_output = False
+
+    return {
+        "before": lambda: Before(random_state=SEED),
+        "life table + tied": lambda: Discrete(random_state=SEED),
+        "CoxPH": lambda: CoxPHSurvivalAnalysis(alpha=1e-4),
+    }
+
+
+def _fold(name, make, X, y, train, test):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(_prep(), make())
+        start = time.perf_counter()
+        model.fit(X.iloc[train], y[train])
+        seconds = time.perf_counter() - start
+        scores = _scores("survival", model, X.iloc[test], y[train], y[test])
+    return name, scores, seconds
+
+
+def main():
+    print(__doc__.split("\n\n")[0])
+    for cohort, (X, y) in _cohorts().items():
+        event = y[y.dtype.names[0]]
+        cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=SEED)
+        folds = list(cv.split(X, event))
+        done = Parallel(n_jobs=2)(
+            delayed(_fold)(name, make, X, y, train, test)
+            for train, test in folds
+            for name, make in _variants().items()
+        )
+        print(f"\n## {cohort}: {len(X)} patients, {int(event.sum())} events")
+        print(f"{'model':20}{'Harrell C':>12}{'IBS':>12}{'fit s':>8}")
+        for name in _variants():
+            rows = [s for n, s, _ in done if n == name]
+            secs = np.mean([t for n, _, t in done if n == name])
+            c = np.mean([r["Harrell C"] for r in rows])
+            ibs = np.mean([r["IBS"] for r in rows])
+            print(f"{name:20}{c:>12.3f}{ibs:>12.3f}{secs:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
