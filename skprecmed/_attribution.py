@@ -96,7 +96,6 @@ def feature_attributions(
         estimator = estimator[-1]
     check_is_fitted(estimator)
     X = estimator._validate_X(X, reset=False).astype(np.float32)
-    tf, _ = import_keras()
     model = estimator.model_
 
     branches = getattr(estimator, "branch_columns_", None)
@@ -112,13 +111,7 @@ def feature_attributions(
     if baseline is not None:
         base = np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape)
 
-    def gradient(points):
-        points = tf.convert_to_tensor(points)
-        with tf.GradientTape() as tape:
-            tape.watch(points)
-            explained = explain(model(points, training=False))
-        grad = tape.gradient(explained, points)
-        return np.zeros(points.shape, np.float32) if grad is None else np.asarray(grad)
+    gradient = _gradient_function(model, explain)
 
     if method == "gradient_x_input":
         scores = gradient(X) * X
@@ -140,6 +133,26 @@ def feature_attributions(
     return scores
 
 
+def _gradient_function(model, explain):
+    """``points -> d explain(model(points)) / d points``, in NumPy, per backend."""
+    tf, keras = import_keras()
+    if keras.backend.backend() == "jax":
+        import jax
+
+        grad = jax.grad(lambda points: explain(model(points, training=False)).sum())
+        return lambda points: np.asarray(grad(points))
+
+    def gradient(points):
+        points = tf.convert_to_tensor(points)
+        with tf.GradientTape() as tape:
+            tape.watch(points)
+            explained = explain(model(points, training=False))
+        grad = tape.gradient(explained, points)
+        return np.zeros(points.shape, np.float32) if grad is None else np.asarray(grad)
+
+    return gradient
+
+
 def _embedding_columns(estimator):
     """Columns of ``X`` read by the estimator's embedding branches."""
     from ._branches import EmbeddingBranch
@@ -156,9 +169,9 @@ def _embedding_columns(estimator):
 def _explained_output(estimator, X, target, horizon):
     """Function from the network's output tensor to the explained value per sample."""
     if horizon is None:
-        tf, _ = import_keras()
-        column = _output_column(estimator, X, target)
-        return lambda out: tf.gather(out, column, axis=1, batch_dims=1)
+        _, keras = import_keras()
+        column = _output_column(estimator, X, target)[:, None]
+        return lambda out: keras.ops.take_along_axis(out, column, axis=1)[:, 0]
     if not hasattr(estimator, "_explained_output"):
         raise ValueError(
             "horizon= applies to the discrete-time survival models "

@@ -178,7 +178,9 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         }
     # several steps per TensorFlow call: a large speed-up for small networks,
     # the same arithmetic; no XLA (compiling costs more than it saves here)
-    model.compile(**kwargs, jit_compile=False, steps_per_execution=32)
+    _, keras = import_keras()
+    jit = keras.backend.backend() == "jax"  # JAX runs an unjitted step eagerly
+    model.compile(**kwargs, jit_compile=jit, steps_per_execution=32)
     # plain values only: the key is kept on the estimator (partial_fit) and
     # saved with it, and model files trust no skprecmed-internal types
     plain = {

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 
+import numpy as np
+
 _NOISE = re.compile(
     r"(All log messages before absl::InitializeLog"
     r"|oneDNN custom operations are on"
@@ -118,15 +120,21 @@ def import_keras():
     if _modules is None:
         with _lock:
             if _modules is None:
-                if not _quiet_requested() or (
-                    "tensorflow" in sys.modules and "keras" in sys.modules
-                ):
-                    import keras
-                    import tensorflow as tf
+                # JAX draws from NumPy's global generator when imported (Keras
+                # imports it under KERAS_BACKEND=jax): give the state back
+                state = np.random.get_state()
+                try:
+                    if not _quiet_requested() or (
+                        "tensorflow" in sys.modules and "keras" in sys.modules
+                    ):
+                        import keras
+                        import tensorflow as tf
 
-                    _modules = (tf, keras)
-                else:
-                    _modules = _import_quietly()
+                        _modules = (tf, keras)
+                    else:
+                        _modules = _import_quietly()
+                finally:
+                    np.random.set_state(state)
     return _modules
 
 

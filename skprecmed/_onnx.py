@@ -160,6 +160,12 @@ def _export_network(estimator, opset):
             f"Keras exports networks to ONNX with tf2onnx: {_ONNX_PACKAGES}."
         ) from exc
     tf, keras = import_keras()
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "ONNX export goes through TensorFlow (tf2onnx); Keras runs on the "
+            f"{keras.backend.backend()!r} backend. Export with KERAS_BACKEND="
+            "tensorflow (a model file saved under another backend loads there)."
+        )
     if tuple(int(part) for part in keras.version().split(".")[:2]) < (3, 12):
         raise ImportError(
             "ONNX export needs Keras >= 3.12 (the first to take an ONNX opset); "

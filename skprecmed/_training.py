@@ -154,10 +154,16 @@ def train(
         )
 
     tensors = (X, y) if sample_weight is None else (X, y, sample_weight)
-    data = tf.data.Dataset.from_tensor_slices(tensors)
-    if shuffle:
-        data = data.shuffle(len(X), seed=shuffle_seed, reshuffle_each_iteration=True)
-    data = data.batch(min(batch_size, len(X)))
+    batch_size = min(batch_size, len(X))
+    if keras.backend.backend() == "tensorflow":
+        data = tf.data.Dataset.from_tensor_slices(tensors)
+        if shuffle:
+            data = data.shuffle(
+                len(X), seed=shuffle_seed, reshuffle_each_iteration=True
+            )
+        data = data.batch(batch_size)
+    else:  # tf.data costs JAX more per batch than the step itself
+        data = _batches(keras, tensors, batch_size, shuffle, shuffle_seed)
 
     key = None
     if architecture is not None:
@@ -178,6 +184,36 @@ def train(
     history = {k: [float(v) for v in values] for k, values in history.history.items()}
     _check_finite(history, model)
     return history
+
+
+def _batches(keras, tensors, batch_size, shuffle, seed):
+    """Minibatches of NumPy ``tensors`` as a ``keras.utils.PyDataset``.
+
+    Rows are put in a new order at each epoch by a generator seeded with
+    ``seed`` (no global random state), for backends other than TensorFlow.
+    """
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self._rng = np.random.default_rng(seed)
+            self._order = None
+            self.on_epoch_end()
+
+        def __len__(self):
+            return -(-len(tensors[0]) // batch_size)
+
+        def __getitem__(self, index):
+            rows = slice(index * batch_size, (index + 1) * batch_size)
+            if self._order is None:
+                return tuple(t[rows] for t in tensors)
+            return tuple(t[self._order[rows]] for t in tensors)
+
+        def on_epoch_end(self):
+            if shuffle:
+                self._order = self._rng.permutation(len(tensors[0]))
+
+    return Batches()
 
 
 def _check_finite(history, model):
