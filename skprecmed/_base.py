@@ -13,12 +13,13 @@ estimators and parameter grids stay cheap.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -556,7 +557,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     #: dimensions of X each architecture takes
     _INPUT_DIMS = {"dense": (2,), "cnn1d": (3,), "rnn": (3,), "cnn2d": (3, 4)}
 
-    def _validate_X(self, X, reset):
+    def _validate_X(self, X, reset, ensure_all_finite=True):
         self._check_branch_columns_present(X)
         X = validate_data(
             self,
@@ -564,6 +565,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             reset=reset,
             dtype=(np.float64, np.float32),
             allow_nd=self.architecture != "dense",
+            ensure_all_finite=ensure_all_finite,
         )
         return self._check_input_shape(X, reset)
 
@@ -640,14 +642,26 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
     def _forward_members(self, X):
         """Validate ``X``; each member's raw output, shape (n, n_members, n_out)."""
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
         plan = getattr(self, "_inference_plan", None)
+        # a plan starting with a dense layer checks X's finiteness on that
+        # layer's outputs, usually fewer than X's values
+        plan_checks = plan is not None and plan.checks_finite_inputs
+        X = self._validate_X(X, reset=False, ensure_all_finite=not plan_checks)
         if plan is not None:
             # in the input's precision: float64 rows give the same result
             # whatever the batch they come in (float32 GEMM kernels do not);
             # overflow is reported below, once, as a ValueError
+            check = (
+                partial(
+                    assert_all_finite,
+                    estimator_name=type(self).__name__,
+                    input_name="X",
+                )
+                if plan_checks
+                else None
+            )
             with np.errstate(over="ignore", invalid="ignore"):
-                out = plan(X).astype(np.float64, copy=False)
+                out = plan(X, check_finite=check).astype(np.float64, copy=False)
         else:
             _, keras = import_keras()
             X = np.asarray(X, dtype=keras.backend.floatx())

@@ -87,16 +87,38 @@ class InferencePlan:
     def __init__(self, steps):
         self.steps = steps
 
-    def __call__(self, X):
+    @property
+    def checks_finite_inputs(self):
+        """Whether the first layer's outputs can stand in for ``X``'s check.
+
+        True when the first step is a dense layer: a NaN or infinite
+        feature makes every output of that layer NaN or infinite (``inf *
+        0`` is NaN), so when they are all finite, so is ``X``.
+        """
+        return bool(self.steps) and self.steps[0][0] == "dense"
+
+    def __call__(self, X, check_finite=None):
         """Outputs of the network for ``X`` of shape (n, n_features).
 
         Computed in ``X``'s precision (float32 or float64).
+        ``check_finite`` (only where :attr:`checks_finite_inputs`) is a
+        function that raises if ``X`` holds NaN or infinity; it is called on
+        ``X`` only when the first layer's outputs are not all finite (a bad
+        ``X``, or finite values so large the layer overflows).
         """
-        return _run(self.steps, X)
+        if check_finite is None:
+            return _run(self.steps, X)
+        first = _run(self.steps[:1], X)
+        # the sum is finite when every term is: the common case, in O(1)
+        # memory; the element-wise check only when it is not
+        if not np.isfinite(first.sum()) and not np.isfinite(first).all():
+            check_finite(X)
+        return _run(self.steps[1:], X, first)
 
 
-def _run(steps, X):
-    out = X
+def _run(steps, X, out=None):
+    """Apply ``steps`` to ``out`` (``X`` if None); skip connections append ``X``."""
+    out = X if out is None else out
     for step in steps:
         kind = step[0]
         if kind == "dense":

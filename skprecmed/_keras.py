@@ -101,6 +101,14 @@ def grappler_silenced():
         yield
 
 
+def _restore_environ(name, value):
+    """Set ``os.environ[name]`` back to ``value`` (None: unset)."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def _quiet_requested():
     value = os.environ.get("SKPRECMED_QUIET_TENSORFLOW", "1").strip().lower()
     return value not in ("0", "false", "no", "off")
@@ -127,9 +135,13 @@ def import_keras():
                     if not _quiet_requested() or (
                         "tensorflow" in sys.modules and "keras" in sys.modules
                     ):
+                        level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+                        # TensorFlow first: it reads the log level as it loads,
+                        # before Keras imports JAX (which sets it if unset)
+                        import tensorflow as tf  # noqa: I001
                         import keras
-                        import tensorflow as tf
 
+                        _restore_environ("TF_CPP_MIN_LOG_LEVEL", level)
                         _modules = (tf, keras)
                     else:
                         _modules = _import_quietly()

@@ -169,3 +169,55 @@ def test_skip_connection_and_ensembles_have_a_plan_matching_keras(
     np.testing.assert_allclose(
         clf.predict_proba(X)[:, 1], members.mean(axis=1), atol=1e-6
     )
+
+
+def test_finiteness_is_checked_on_the_first_layer_outputs():
+    """NaN or +-inf anywhere in X makes the first dense layer's outputs so.
+
+    Even where later layers would hide it (ReLU of -inf is 0) and where the
+    column's weights are all zero (inf * 0 is NaN); finite X is never
+    checked element-wise.
+    """
+    from sklearn.utils import assert_all_finite
+
+    from skprecmed._inference import InferencePlan
+
+    rng = np.random.RandomState(0)
+    W1 = rng.normal(size=(4, 3)).astype(np.float32)
+    W1[2] = 0.0  # a feature the network ignores
+    steps = [
+        ("dense", W1, np.zeros(3, np.float32)),
+        ("activation", "relu"),
+        ("concat_input",),
+        ("dense", rng.normal(size=(7, 1)).astype(np.float32), None),
+    ]
+    plan = InferencePlan(steps)
+    assert plan.checks_finite_inputs
+
+    def never(X):
+        raise AssertionError("finite X was checked")
+
+    X = rng.normal(size=(5, 4))
+    np.testing.assert_array_equal(plan(X, check_finite=never), plan(X))
+    for value in (np.nan, np.inf, -np.inf):
+        for column in range(4):
+            bad = X.copy()
+            bad[1, column] = value
+            with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+                plan(bad, check_finite=lambda X: assert_all_finite(X, input_name="X"))
+    assert not InferencePlan([("activation", "relu")]).checks_finite_inputs
+
+
+def test_estimator_refuses_non_finite_rows_at_predict(cancer):
+    X, y = cancer
+    model = KerasNetClassifier(**fast()).fit(X, y)
+    assert model._inference_plan.checks_finite_inputs
+    for value, message in [(np.nan, "NaN.*imputer"), (np.inf, "infinity")]:
+        for sign in (1, -1):
+            bad = X[:5].copy()
+            bad[2, 7] = sign * value
+            with pytest.raises(ValueError, match=f"(?s)Input X contains {message}"):
+                model.predict_proba(bad)
+    np.testing.assert_array_equal(
+        model.predict_proba(X[:5]), model.predict_proba(X)[:5]
+    )

@@ -9,11 +9,18 @@ import skprecmed
 
 
 def _run(code):
+    """``code`` in a fresh Python, as a user's first run: no log level set.
+
+    (Importing JAX sets ``TF_CPP_MIN_LOG_LEVEL=1`` if unset, and Keras
+    imports JAX whenever it is installed: a test process may carry it.)
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
 
 
