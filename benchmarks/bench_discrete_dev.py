@@ -13,17 +13,14 @@ Prints, for each variant of the network and for CoxPH, the mean over
 """
 
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import RepeatedStratifiedKFold
-from sklearn.pipeline import make_pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_accuracy import SEED, _prep, _scores  # noqa: E402
+from bench_accuracy import SEED, _one_fold  # noqa: E402
 
 
 def _cohorts():
@@ -57,17 +54,6 @@ def _variants():
     }
 
 
-def _fold(name, make, X, y, train, test):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = make_pipeline(_prep(), make())
-        start = time.perf_counter()
-        model.fit(X.iloc[train], y[train])
-        seconds = time.perf_counter() - start
-        scores = _scores("survival", model, X.iloc[test], y[train], y[test])
-    return name, scores, seconds
-
-
 def main():
     print(__doc__.split("\n\n")[0])
     for cohort, (X, y) in _cohorts().items():
@@ -75,7 +61,7 @@ def main():
         cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=SEED)
         folds = list(cv.split(X, event))
         done = Parallel(n_jobs=2)(
-            delayed(_fold)(name, make, X, y, train, test)
+            delayed(_one_fold)("survival", name, make, X, y, train, test)
             for train, test in folds
             for name, make in _variants().items()
         )
