@@ -108,10 +108,12 @@ class InferencePlan:
         """
         if check_finite is None:
             return _run(self.steps, X)
-        first = _run(self.steps[:1], X)
-        # the sum is finite when every term is: the common case, in O(1)
-        # memory; the element-wise check only when it is not
-        if not np.isfinite(first.sum()) and not np.isfinite(first).all():
+        with np.errstate(over="ignore", invalid="ignore"):  # X is checked next
+            first = _run(self.steps[:1], X)
+            # the sum is finite when every term is: the common case, in O(1)
+            # memory; the element-wise check only when it is not
+            finite = np.isfinite(first.sum()) or np.isfinite(first).all()
+        if not finite:
             check_finite(X)
         return _run(self.steps[1:], X, first)
 
