@@ -50,6 +50,7 @@ def _variants():
     return {
         "before": lambda: Before(random_state=SEED),
         "life table + tied": lambda: Discrete(random_state=SEED),
+        "ensemble of five": lambda: Discrete(ensemble_size=5, random_state=SEED),
         "CoxPH": lambda: CoxPHSurvivalAnalysis(alpha=1e-4),
     }
 
