@@ -31,7 +31,7 @@ from . import _build, _training
 from ._branches import check_branch_list, resolve_branches
 from ._inference import make_plan
 from ._keras import import_keras
-from ._network import fill_unknown_embeddings
+from ._network import fill_unknown_embeddings, set_output_bias
 from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -340,6 +340,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         """The compiled network of a new fit, and its trainer-cache architecture."""
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
+            # only then: other networks keep their trainer-cache keys
             if target.output_groups > 1:
                 network = {**network, "output_groups": target.output_groups}
             model, architecture = _build.build_default(
@@ -351,7 +352,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 seed,
             )
             if target.output_bias is not None:
-                _build.set_output_bias(model, target.output_bias)
+                set_output_bias(model, target.output_bias)
             return model, architecture
         if self.ensemble_size > 1:
             raise ValueError(

@@ -21,8 +21,6 @@ import inspect
 import random
 import threading
 
-import numpy as np
-
 from ._keras import import_keras
 from ._network import build_network
 
@@ -176,10 +174,11 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
             **kwargs,
             "loss": MemberMeanLoss(kwargs["loss"], network["ensemble_size"]),
         }
-    # several steps per TensorFlow call: a large speed-up for small networks,
-    # the same arithmetic; no XLA (compiling costs more than it saves here)
+    # several steps per call: a large speed-up for small networks, the same
+    # arithmetic; XLA only on JAX, whose unjitted step runs eagerly (on
+    # TensorFlow compiling costs more than it saves here)
     _, keras = import_keras()
-    jit = keras.backend.backend() == "jax"  # JAX runs an unjitted step eagerly
+    jit = keras.backend.backend() == "jax"
     model.compile(**kwargs, jit_compile=jit, steps_per_execution=32)
     # plain values only: the key is kept on the estimator (partial_fit) and
     # saved with it, and model files trust no skprecmed-internal types
@@ -196,20 +195,6 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         sorted(plain.items()),
     )
     return model, architecture
-
-
-def set_output_bias(model, bias):
-    """Set the bias of every output layer of skprecmed's network to ``bias``.
-
-    The output layers are ``output`` (one network) or ``member{i}_output``
-    (an ensemble); each gets the same starting values.
-    """
-    bias = np.asarray(bias, dtype="float32")
-    for layer in model.layers:
-        if layer.name == "output" or (
-            layer.name.startswith("member") and layer.name.endswith("_output")
-        ):
-            layer.bias.assign(bias)
 
 
 def build_custom(model, model_kwargs, meta, kwargs, params, seed):

@@ -179,6 +179,8 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     _y_numeric = True
     _validate_y = False  # a structured array: checked in _prepare_target
     _competing = False
+    # the starting point of training (life-table bias, shared output kernel);
+    # switches for benchmarks/bench_discrete_dev.py's "before" row only
     _init_output_bias = True
     _tied_output = True
 

@@ -270,6 +270,22 @@ def _member(
     )(x)
 
 
+def set_output_bias(model, bias):
+    """Set the bias of every output layer of skprecmed's network to ``bias``.
+
+    The output layers are those :func:`_member` names ``output`` (one
+    network) or ``member{i}_output`` (an ensemble); each gets the same
+    starting values. Set after building rather than as an initializer, so
+    the trainer-cache key (the architecture) does not hold the values.
+    """
+    bias = np.asarray(bias, dtype="float32")
+    for layer in model.layers:
+        if layer.name == "output" or (
+            layer.name.startswith("member") and layer.name.endswith("_output")
+        ):
+            layer.bias.assign(bias)
+
+
 def _glorot(keras, counter):
     return keras.initializers.GlorotUniform(seed=next(counter))
 

@@ -1,4 +1,7 @@
-"""The training loop of one ``fit``: split, ``tf.data`` pipeline, Keras fit.
+"""The training loop of one ``fit``: split, minibatch feed, Keras fit.
+
+The feed is a ``tf.data`` pipeline on TensorFlow and a seeded NumPy
+``keras.utils.PyDataset`` on other backends (JAX).
 
 Everything :func:`train` needs arrives as an explicit keyword argument; it
 returns the history and leaves the trained weights in the model.
