@@ -17,6 +17,7 @@ each other's seeds, and the process's generator ends as it started.
 """
 
 import contextlib
+import functools
 import inspect
 import random
 import threading
@@ -83,10 +84,21 @@ def make_optimizer(optimizer, learning_rate):
         if learning_rate is not None:
             config["learning_rate"] = learning_rate
         return type(optimizer).from_config(config)
-    if isinstance(optimizer, str):
-        optimizer = type(keras.optimizers.get(optimizer))
     kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    if isinstance(optimizer, str):
+        # A fixed name: TensorFlow keeps about 30 kB for every variable name
+        # it has seen, for the life of the process, and Keras numbers each
+        # new optimizer ("adam_12") and so each of its slot variables.
+        optimizer = _optimizer_class(optimizer)
+        kwargs["name"] = optimizer.__name__.lower()
     return optimizer(**kwargs)
+
+
+@functools.cache
+def _optimizer_class(name):
+    """The Keras optimizer class of a name like "adam" (one instance, ever)."""
+    _, keras = import_keras()
+    return type(keras.optimizers.get(name))
 
 
 def _loss(loss):
