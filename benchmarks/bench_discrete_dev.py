@@ -39,17 +39,35 @@ def _cohorts():
 
 
 def _variants():
+    from sksurv.functions import StepFunction
     from sksurv.linear_model import CoxPHSurvivalAnalysis
 
     from skprecmed import KerasNetDiscreteTimeSurvivalAnalysis as Discrete
 
-    class Before(Discrete):  # the defaults up to 2026-11-28
+    class EndSteps(Discrete):
+        """Curves that step at the end of each interval (until 2026-11-28)."""
+
+        def predict_survival_function(self, X, return_array=False):
+            values = super().predict_survival_function(X, return_array=True)
+            if return_array:
+                return values
+            x = np.concatenate([[0.0], self.time_grid_])
+            return np.array([StepFunction(x, np.r_[1.0, v]) for v in values])
+
+        def predict(self, X):
+            values = super().predict_survival_function(X, return_array=True)
+            before = np.hstack([np.ones((len(values), 1)), values[:, :-1]])
+            return -before @ np.diff(np.r_[0.0, self.time_grid_])
+
+    class Before(EndSteps):  # the first defaults, until 2026-11-28
         _init_output_bias = False
         _tied_output = False
 
     return {
-        "before": lambda: Before(random_state=SEED),
-        "life table + tied": lambda: Discrete(random_state=SEED),
+        "before": lambda: Before(n_time_bins=20, random_state=SEED),
+        "start, 20 bins": lambda: EndSteps(n_time_bins=20, random_state=SEED),
+        "start, 10 bins": lambda: EndSteps(random_state=SEED),
+        "+ middle steps": lambda: Discrete(random_state=SEED),
         "ensemble of five": lambda: Discrete(ensemble_size=5, random_state=SEED),
         "CoxPH": lambda: CoxPHSurvivalAnalysis(alpha=1e-4),
     }
@@ -73,7 +91,7 @@ def main():
             secs = np.mean([t for n, _, t in done if n == name])
             c = np.mean([r["Harrell C"] for r in rows])
             ibs = np.mean([r["IBS"] for r in rows])
-            print(f"{name:20}{c:>12.3f}{ibs:>12.3f}{secs:>8.2f}")
+            print(f"{name:20}{c:>12.4f}{ibs:>12.4f}{secs:>8.2f}")
 
 
 if __name__ == "__main__":

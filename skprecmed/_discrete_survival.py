@@ -189,7 +189,7 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         hidden_layer_sizes=(32,),
         activation="relu",
         *,
-        n_time_bins=20,
+        n_time_bins=10,
         time_grid="quantile",
         dropout=0.0,
         alpha=1e-4,
@@ -341,17 +341,37 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
             np.exp(np.cumsum(self._log_probabilities(X, members[:, m])[0], axis=1))
             for m in range(members.shape[1])
         ]
-        grid = np.concatenate([[0.0], self.time_grid_])
-        return grid, np.pad(
-            np.stack(values, axis=1), ((0, 0), (0, 0), (1, 0)), constant_values=1.0
+        values = np.stack(values, axis=1)
+        return self._knots(), np.concatenate(
+            [np.ones(values.shape[:2] + (1,)), values, values[..., -1:]], axis=2
         )
 
+    def _knots(self):
+        """Where the step curves step: 0, each interval's midpoint, the grid's end.
+
+        The curve steps from its value at an interval's start to its value at
+        the interval's end halfway through it: it equals the model at every
+        grid point, and within an interval it is as often above as below the
+        straight line between them (events spread evenly over the interval,
+        which the loss's half-interval censoring rule assumes too).
+        """
+        cuts = self.time_grid_
+        middles = (np.concatenate([[0.0], cuts[:-1]]) + cuts) / 2
+        return np.concatenate([[0.0], middles, cuts[-1:]])
+
     def _step_functions(self, values, start):
-        """StepFunctions from 0 (value ``start``) through the grid."""
-        x = np.concatenate([[0.0], self.time_grid_])
-        return np.array(
-            [StepFunction(x, np.concatenate([[start], row])) for row in values]
-        )
+        """StepFunctions from 0 (value ``start``) through the grid's end."""
+        x = self._knots()
+        return np.array([StepFunction(x, np.r_[start, row, row[-1]]) for row in values])
+
+    def _area(self, values, start):
+        """Area under the step curves of ``values`` (n, bins) up to the grid's end.
+
+        Each interval contributes its width times the mean of its start and
+        end values (the curve steps at the middle).
+        """
+        before = np.hstack([np.full((len(values), 1), start), values[:, :-1]])
+        return ((before + values) / 2) @ self._widths()
 
     def _widths(self):
         return np.diff(np.concatenate([[0.0], self.time_grid_]))
@@ -366,8 +386,10 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         return_array : bool, default=False
             If True, an array of the survival probabilities at the grid
             points ``time_grid_``; otherwise
-            :class:`sksurv.functions.StepFunction` objects, 1 from time 0
-            and stepping down at each grid point (defined up to the last).
+            :class:`sksurv.functions.StepFunction` objects: 1 from time 0,
+            stepping halfway through each interval to the survival at its
+            end (so they equal the model at every grid point), defined up to
+            the last grid point.
 
         Returns
         -------
@@ -404,7 +426,7 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         return hazard if return_array else self._step_functions(hazard, 0.0)
 
     def _interval_index(self, horizon):
-        """Intervals ended by ``horizon``: S(horizon) is S at their end."""
+        """Intervals whose middle ``horizon`` has passed: S(horizon) is S at the end."""
         check_is_fitted(self)
         horizon = float(horizon)
         if not 0 <= horizon <= self.time_grid_[-1]:
@@ -412,13 +434,15 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
                 f"horizon must be within [0, {self.time_grid_[-1]:g}] (the last grid "
                 f"point); got {horizon:g}."
             )
-        return int(np.searchsorted(self.time_grid_, horizon, side="right"))
+        return int(np.searchsorted(self._knots()[1:-1], horizon, side="right"))
 
 
 _DISCRETE_PARAMETERS = """\
-n_time_bins : int, default=20
+n_time_bins : int, default=10
     Number of intervals of the time grid when ``time_grid`` is
-    ``"quantile"`` or ``"uniform"`` (fewer if quantiles tie).
+    ``"quantile"`` or ``"uniform"`` (fewer if quantiles tie). Each
+    interval's baseline hazard is learnt from the events in it: the default
+    leaves a cohort of 100 events about ten per interval.
 time_grid : {"quantile", "uniform"} or array-like, default="quantile"
     Where the intervals end: at the quantiles of the training event times
     (each interval holds about as many events), evenly from 0 to the last
@@ -452,8 +476,9 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
       time up to the last grid point (higher means an earlier event);
     * ``score`` is Harrell's concordance index;
     * ``predict_survival_function`` and ``predict_cumulative_hazard_function``
-      return :class:`sksurv.functions.StepFunction` objects stepping at the
-      grid points (or arrays at ``time_grid_``), so scikit-survival's
+      return :class:`sksurv.functions.StepFunction` objects that step
+      halfway through each interval to its value at the interval's end (or
+      arrays at the grid points ``time_grid_``), so scikit-survival's
       time-dependent scorers work in a grid search.
 
     The output layer is linear (logits); the loss applies the sigmoid in
@@ -510,8 +535,9 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
         """Risk score: minus the restricted mean survival time.
 
         The restricted mean survival time is the area under the predicted
-        survival step function from 0 to the last grid point, in the units
-        of the training times.
+        survival function from 0 to the last grid point (its step functions
+        step halfway through each interval), in the units of the training
+        times.
 
         Parameters
         ----------
@@ -524,9 +550,7 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
             Higher means an earlier event.
         """
         check_is_fitted(self)
-        survival = self._survival(X)
-        before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
-        return -before @ self._widths()
+        return -self._area(self._survival(X), 1.0)
 
     def _explained_output(self, horizon, target):
         """Tensor function: survival probability at ``horizon`` per sample."""
@@ -666,8 +690,9 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
     def predict(self, X, cause=1):
         """Risk score for one cause: restricted mean time lost to it.
 
-        The area under the cause's cumulative incidence step function from 0
-        to the last grid point, in the units of the training times.
+        The area under the cause's cumulative incidence from 0 to the last
+        grid point (stepping halfway through each interval, as the survival
+        functions do), in the units of the training times.
 
         Parameters
         ----------
@@ -683,9 +708,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         """
         cause = self._check_cause(cause)
         _, incidence = self.predict_cumulative_incidence(X)
-        incidence = incidence[:, cause - 1]
-        before = np.hstack([np.zeros((len(incidence), 1)), incidence[:, :-1]])
-        return before @ self._widths()
+        return self._area(incidence[:, cause - 1], 0.0)
 
     def concordance_index(self, X, y, cause=1):
         """Cause-specific Harrell's concordance index.
