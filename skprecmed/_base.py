@@ -13,7 +13,6 @@ estimators and parameter grids stay cheap.
 """
 
 from dataclasses import dataclass, field
-from functools import partial
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
@@ -572,9 +571,11 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
 
     def _check_branch_columns_present(self, X):
         """A DataFrame lacking columns a branch was fitted on: name the branch."""
+        if not hasattr(X, "columns"):  # first: the per-row scoring path
+            return
         names = getattr(self, "feature_names_in_", None)
         branches = getattr(self, "branch_columns_", None)
-        if names is None or branches is None or not hasattr(X, "columns"):
+        if names is None or branches is None:
             return
         present = {str(c) for c in X.columns}
         for branch, columns in branches.items():
@@ -638,7 +639,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         For an ensemble, the mean of the members' outputs (probabilities,
         values or log-risks).
         """
-        return self._forward_members(X).mean(axis=1)
+        members = self._forward_members(X)
+        # one network: no mean to take (NumPy's mean costs microseconds)
+        return members[:, 0] if members.shape[1] == 1 else members.mean(axis=1)
 
     def _forward_members(self, X):
         """Validate ``X``; each member's raw output, shape (n, n_members, n_out)."""
@@ -652,17 +655,8 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             # in the input's precision: float64 rows give the same result
             # whatever the batch they come in (float32 GEMM kernels do not);
             # overflow is reported below, once, as a ValueError
-            check = (
-                partial(
-                    assert_all_finite,
-                    estimator_name=type(self).__name__,
-                    input_name="X",
-                )
-                if plan_checks
-                else None
-            )
-            with np.errstate(over="ignore", invalid="ignore"):
-                out = plan(X, check_finite=check).astype(np.float64, copy=False)
+            check = self._assert_X_finite if plan_checks else None
+            out = plan(X, check_finite=check).astype(np.float64, copy=False)
         else:
             _, keras = import_keras()
             X = np.asarray(X, dtype=keras.backend.floatx())
@@ -672,8 +666,9 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             ]
             out = np.concatenate(outputs).astype(np.float64)
         out = out.reshape(len(X), -1)
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
+        # the sum is finite when every output is: the common case, at once
+        if not np.isfinite(out.sum()) and not np.isfinite(out).all():
+            bad = ~np.isfinite(out).all(axis=1)
             raise ValueError(
                 f"The network's output is not finite for {int(bad.sum())} of "
                 f"{len(X)} samples (first: row {int(np.flatnonzero(bad)[0])}): their "
@@ -681,6 +676,10 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
                 "scaled as the training data were."
             )
         return out.reshape(len(X), getattr(self, "_n_members", 1), -1)
+
+    def _assert_X_finite(self, X):
+        """scikit-learn's error for NaN or infinity in ``X``."""
+        assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
 
     # ----------------------------------------------------------------- tags
     def __sklearn_tags__(self):

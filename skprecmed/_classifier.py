@@ -310,7 +310,7 @@ class KerasNetClassifier(ClassifierMixin, _BaseKerasNet):
         """
         out = self._forward(X)
         if out.shape[1] == 1 and len(self.classes_) == 2:
-            out = np.hstack([1.0 - out, out])
+            out = np.concatenate((1.0 - out, out), axis=1)
         if out.shape[1] != len(self.classes_):
             raise ValueError(
                 f"The network outputs {out.shape[1]} values per sample but there "

@@ -100,22 +100,23 @@ class InferencePlan:
     def __call__(self, X, check_finite=None):
         """Outputs of the network for ``X`` of shape (n, n_features).
 
-        Computed in ``X``'s precision (float32 or float64).
-        ``check_finite`` (only where :attr:`checks_finite_inputs`) is a
-        function that raises if ``X`` holds NaN or infinity; it is called on
-        ``X`` only when the first layer's outputs are not all finite (a bad
-        ``X``, or finite values so large the layer overflows).
+        Computed in ``X``'s precision (float32 or float64), with NumPy's
+        overflow and invalid-value warnings off: the caller checks the
+        outputs' finiteness and says what it means. ``check_finite`` (only
+        where :attr:`checks_finite_inputs`) is a function that raises if
+        ``X`` holds NaN or infinity; it is called on ``X`` only when the
+        first layer's outputs are not all finite (a bad ``X``, or finite
+        values so large the layer overflows).
         """
-        if check_finite is None:
-            return _run(self.steps, X)
-        with np.errstate(over="ignore", invalid="ignore"):  # X is checked next
+        with np.errstate(over="ignore", invalid="ignore"):
+            if check_finite is None:
+                return _run(self.steps, X)
             first = _run(self.steps[:1], X)
             # the sum is finite when every term is: the common case, in O(1)
             # memory; the element-wise check only when it is not
-            finite = np.isfinite(first.sum()) or np.isfinite(first).all()
-        if not finite:
-            check_finite(X)
-        return _run(self.steps[1:], X, first)
+            if not (np.isfinite(first.sum()) or np.isfinite(first).all()):
+                check_finite(X)
+            return _run(self.steps[1:], X, first)
 
 
 def _run(steps, X, out=None):
@@ -130,9 +131,9 @@ def _run(steps, X, out=None):
         elif kind == "affine":
             out = out * step[1] + step[2]
         elif kind == "concat_input":  # a skip connection
-            out = np.hstack([out, X.astype(out.dtype, copy=False)])
+            out = np.concatenate((out, X.astype(out.dtype, copy=False)), axis=1)
         elif kind == "parallel":  # ensemble members or branches, side by side
-            out = np.hstack([_run(member, X) for member in step[1]])
+            out = np.concatenate([_run(member, X) for member in step[1]], axis=1)
         elif kind == "select":
             out = out[:, step[1]]
         elif kind == "category_ids":
