@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 
 from . import _build, _training
 from ._branches import check_branch_list, resolve_branches
-from ._inference import make_plan
+from ._inference import all_finite, make_plan
 from ._keras import import_keras
 from ._network import fill_unknown_embeddings, set_output_bias
 from ._persistence import NetworkPicklingMixin
@@ -666,8 +666,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             ]
             out = np.concatenate(outputs).astype(np.float64)
         out = out.reshape(len(X), -1)
-        # the sum is finite when every output is: the common case, at once
-        if not np.isfinite(out.sum()) and not np.isfinite(out).all():
+        if not all_finite(out):
             bad = ~np.isfinite(out).all(axis=1)
             raise ValueError(
                 f"The network's output is not finite for {int(bad.sum())} of "

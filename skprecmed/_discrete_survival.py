@@ -329,22 +329,16 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         )
         return -log_norm, logits - log_norm[..., None]
 
-    def _survival(self, X):
+    def _survival(self, X, logits=None):
         """Event-free survival at the end of each interval, (n, bins)."""
-        log_no_event, _ = self._log_probabilities(X)
+        log_no_event, _ = self._log_probabilities(X, logits)
         return np.exp(np.cumsum(log_no_event, axis=1))
 
     def _member_survival(self, X):
-        """Each ensemble member's survival: grid (g,), values (n, members, g)."""
+        """Each ensemble member's survival curve: knots (g,), values (n, members, g)."""
         members = self._forward_members(X)
-        values = [
-            np.exp(np.cumsum(self._log_probabilities(X, members[:, m])[0], axis=1))
-            for m in range(members.shape[1])
-        ]
-        values = np.stack(values, axis=1)
-        return self._knots(), np.concatenate(
-            [np.ones(values.shape[:2] + (1,)), values, values[..., -1:]], axis=2
-        )
+        values = [self._survival(X, members[:, m]) for m in range(members.shape[1])]
+        return self._knots(), self._knot_values(np.stack(values, axis=1), 1.0)
 
     def _knots(self):
         """Where the step curves step: 0, each interval's midpoint, the grid's end.
@@ -359,10 +353,18 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         middles = (np.concatenate([[0.0], cuts[:-1]]) + cuts) / 2
         return np.concatenate([[0.0], middles, cuts[-1:]])
 
+    @staticmethod
+    def _knot_values(values, start):
+        """The curves' values from each knot on: ``start``, ``values``, the last."""
+        first = np.full(values.shape[:-1] + (1,), start)
+        return np.concatenate([first, values, values[..., -1:]], axis=-1)
+
     def _step_functions(self, values, start):
         """StepFunctions from 0 (value ``start``) through the grid's end."""
         x = self._knots()
-        return np.array([StepFunction(x, np.r_[start, row, row[-1]]) for row in values])
+        return np.array(
+            [StepFunction(x, row) for row in self._knot_values(values, start)]
+        )
 
     def _area(self, values, start):
         """Area under the step curves of ``values`` (n, bins) up to the grid's end.
@@ -371,10 +373,8 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         end values (the curve steps at the middle).
         """
         before = np.hstack([np.full((len(values), 1), start), values[:, :-1]])
-        return ((before + values) / 2) @ self._widths()
-
-    def _widths(self):
-        return np.diff(np.concatenate([[0.0], self.time_grid_]))
+        widths = np.diff(np.concatenate([[0.0], self.time_grid_]))
+        return ((before + values) / 2) @ widths
 
     def predict_survival_function(self, X, return_array=False):
         """Probability of being event-free beyond each time (of any cause).

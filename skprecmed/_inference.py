@@ -112,11 +112,19 @@ class InferencePlan:
             if check_finite is None:
                 return _run(self.steps, X)
             first = _run(self.steps[:1], X)
-            # the sum is finite when every term is: the common case, in O(1)
-            # memory; the element-wise check only when it is not
-            if not (np.isfinite(first.sum()) or np.isfinite(first).all()):
+            if not all_finite(first):
                 check_finite(X)
             return _run(self.steps[1:], X, first)
+
+
+def all_finite(array):
+    """Whether every value of ``array`` is finite.
+
+    The sum is finite when every term is: the common case, answered at once
+    and in O(1) memory; the element-wise check runs only when the sum is not
+    (a non-finite value, or finite values whose sum overflows).
+    """
+    return bool(np.isfinite(array.sum()) or np.isfinite(array).all())
 
 
 def _run(steps, X, out=None):
