@@ -30,7 +30,11 @@ from . import _build, _training
 from ._branches import check_branch_list, resolve_branches
 from ._inference import all_finite, make_plan
 from ._keras import import_keras
-from ._network import fill_unknown_embeddings, set_output_bias
+from ._network import (
+    fill_unknown_embeddings,
+    set_output_bias,
+    set_output_smoothing,
+)
 from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -104,6 +108,10 @@ class FitTarget:
         Blocks of outputs that share effects in skprecmed's own output layer
         (the intervals of a discrete-time survival network; see
         :func:`skprecmed._network.build_network`); 1 for a plain layer.
+    output_smoothing : float
+        With ``output_groups`` > 1, the strength of the penalty on the
+        blocks' own effects changing between adjacent blocks; 0 penalises
+        them by ``alpha`` instead.
     """
 
     y: np.ndarray
@@ -116,6 +124,7 @@ class FitTarget:
     attributes: dict = field(default_factory=dict)
     output_bias: Any = None
     output_groups: int = 1
+    output_smoothing: float = 0.0
 
 
 def _builder_meta(X, target):
@@ -340,8 +349,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
             # only then: other networks keep their trainer-cache keys
+            # a switch; its value is set below (one block: nothing to smooth)
+            smoothing = target.output_groups > 1 and target.output_smoothing
             if target.output_groups > 1:
                 network = {**network, "output_groups": target.output_groups}
+            if smoothing:
+                network = {**network, "output_smoothing": True}
             model, architecture = _build.build_default(
                 X.shape[1:],
                 target.n_outputs,
@@ -352,6 +365,8 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             )
             if target.output_bias is not None:
                 set_output_bias(model, target.output_bias)
+            if smoothing:
+                set_output_smoothing(model, target.output_smoothing)
             return model, architecture
         if self.ensemble_size > 1:
             raise ValueError(

@@ -3,7 +3,7 @@
 ``SelectColumns`` and ``CategoryIds`` build multi-modal networks;
 ``TimeVaryingDense`` is the output layer of the discrete-time survival
 networks. All are registered for saving (``skprecmed>SelectColumns``, ...);
-their configs hold integers and Keras' own initializer and regularizer
+their configs hold integers, booleans and Keras' own initializer and regularizer
 configs only, so the safe model format accepts them (see
 ``_model_file.KERAS_REGISTERED``).
 """
@@ -120,6 +120,15 @@ class TimeVaryingDense(keras.layers.Layer):
     ``x @ kernel + bias`` with ``kernel`` of shape ``(n_in, groups * units)``,
     blocks side by side: one ``Dense`` layer, differently parameterised.
 
+    With ``smoothing``, the deviations are penalised for changing from one
+    block to the next, ``strength * (sum((deviation[g + 1] - deviation[g])
+    ** 2) + sum(deviation[0] ** 2))``, instead of by ``kernel_regularizer``:
+    effects that drift smoothly over time are cheap, a jump between
+    adjacent intervals is not, and a large strength leaves the
+    proportional-odds model. The strength is a non-trainable weight
+    (``smoothing_strength``, 0 until set), so that networks that differ only
+    in it share a traced trainer.
+
     Parameters
     ----------
     units : int
@@ -130,7 +139,10 @@ class TimeVaryingDense(keras.layers.Layer):
         Of the shared kernel. With zeros (and the bias at the marginal
         logits), training starts from the model without covariates.
     kernel_regularizer : regularizer or None, default=None
-        Applied to the shared kernel and to the deviations.
+        Applied to the shared kernel, and to the deviations without
+        ``smoothing``.
+    smoothing : bool, default=False
+        Whether the deviations get the adjacent-block penalty above.
     **kwargs
         Keras layer arguments (``name``).
     """
@@ -141,6 +153,7 @@ class TimeVaryingDense(keras.layers.Layer):
         groups,
         kernel_initializer="zeros",
         kernel_regularizer=None,
+        smoothing=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -148,6 +161,7 @@ class TimeVaryingDense(keras.layers.Layer):
         self.groups = int(groups)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.smoothing = bool(smoothing)
 
     def build(self, input_shape):
         n_in = int(input_shape[-1])
@@ -161,11 +175,26 @@ class TimeVaryingDense(keras.layers.Layer):
             name="deviation",
             shape=(n_in, self.groups * self.units),
             initializer="zeros",
-            regularizer=self.kernel_regularizer,
+            regularizer=self._smoothness_penalty
+            if self.smoothing
+            else self.kernel_regularizer,
         )
         self.bias = self.add_weight(
             name="bias", shape=(self.groups * self.units,), initializer="zeros"
         )
+        if self.smoothing:  # last: the other weights keep their order
+            self.smoothing_strength = self.add_weight(
+                name="smoothing_strength",
+                shape=(),
+                initializer="zeros",
+                trainable=False,
+            )
+
+    def _smoothness_penalty(self, deviation):
+        blocks = ops.reshape(deviation, (-1, self.groups, self.units))
+        steps = blocks[:, 1:] - blocks[:, :-1]
+        size = ops.sum(ops.square(steps)) + ops.sum(ops.square(blocks[:, 0]))
+        return self.smoothing_strength * size
 
     @property
     def kernel(self):
@@ -187,4 +216,5 @@ class TimeVaryingDense(keras.layers.Layer):
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
             if self.kernel_regularizer is not None
             else None,
+            "smoothing": self.smoothing,
         }

@@ -56,6 +56,7 @@ def build_network(
     ensemble_size=1,
     branches=None,
     output_groups=1,
+    output_smoothing=False,
     seed=0,
 ):
     """Build an uncompiled network: a feature extractor, then a dense head.
@@ -87,11 +88,14 @@ def build_network(
     only) also sees the inputs. With ``output_groups`` g > 1 the output
     layer is a :class:`~skprecmed._layers.TimeVaryingDense` of g blocks
     (a discrete-time survival network's intervals) whose kernels share a
-    common part, all starting at zero. With ``ensemble_size`` k > 1 the model holds
-    k such networks side by side, each with its own seeds, and outputs their
-    outputs concatenated: ``(n, k * n_outputs)``. Every random initialiser
-    and dropout layer gets its own seed derived from ``seed``, so the same
-    seed builds the same network without touching any global random state.
+    common part, all starting at zero; with ``output_smoothing``, changes
+    of those kernels from one block to the next are penalised (the strength
+    is set after building, see :func:`set_output_smoothing`). With
+    ``ensemble_size`` k > 1 the model holds k such networks side by side,
+    each with its own seeds, and outputs their outputs concatenated:
+    ``(n, k * n_outputs)``. Every random initialiser and dropout layer gets
+    its own seed derived from ``seed``, so the same seed builds the same
+    network without touching any global random state.
 
     Parameters
     ----------
@@ -137,6 +141,9 @@ def build_network(
     output_groups : int, default=1
         Number of blocks of the output layer sharing one kernel (1: a plain
         ``Dense``).
+    output_smoothing : bool, default=False
+        Whether those blocks' own effects are penalised for changing between
+        adjacent blocks rather than by ``alpha`` (``output_groups`` > 1 only).
     seed : int, default=0
         Seed from which the seed of each random layer is derived.
 
@@ -165,6 +172,7 @@ def build_network(
         "bidirectional": bidirectional,
         "branches": branches,
         "output_groups": int(output_groups),
+        "output_smoothing": bool(output_smoothing),
     }
     if ensemble_size == 1:
         outputs = _member(keras, inputs, seed=int(seed), prefix="", **member)
@@ -203,6 +211,7 @@ def _member(
     bidirectional,
     branches,
     output_groups,
+    output_smoothing,
 ):
     """The output tensor of one network on ``inputs``; layer names get ``prefix``."""
     layers = keras.layers
@@ -256,6 +265,7 @@ def _member(
             n_outputs // output_groups,
             output_groups,
             kernel_regularizer=regularizer,
+            smoothing=output_smoothing,
             name=f"{prefix}output",
         )(x)
         if output_activation == "linear":
@@ -270,20 +280,37 @@ def _member(
     )(x)
 
 
+def _output_layers(model):
+    """The output layers :func:`_member` names ``output`` or ``member{i}_output``."""
+    return [
+        layer
+        for layer in model.layers
+        if layer.name == "output"
+        or (layer.name.startswith("member") and layer.name.endswith("_output"))
+    ]
+
+
 def set_output_bias(model, bias):
     """Set the bias of every output layer of skprecmed's network to ``bias``.
 
-    The output layers are those :func:`_member` names ``output`` (one
-    network) or ``member{i}_output`` (an ensemble); each gets the same
-    starting values. Set after building rather than as an initializer, so
-    the trainer-cache key (the architecture) does not hold the values.
+    Each output layer (one network's, or each ensemble member's) gets the
+    same starting values. Set after building rather than as an initializer,
+    so the trainer-cache key (the architecture) does not hold the values.
     """
     bias = np.asarray(bias, dtype="float32")
-    for layer in model.layers:
-        if layer.name == "output" or (
-            layer.name.startswith("member") and layer.name.endswith("_output")
-        ):
-            layer.bias.assign(bias)
+    for layer in _output_layers(model):
+        layer.bias.assign(bias)
+
+
+def set_output_smoothing(model, strength):
+    """Set the smoothing strength of every time-varying output layer.
+
+    As for :func:`set_output_bias`, a value set after building keeps the
+    trainer-cache key free of it: fits on different numbers of rows (whose
+    strength differs) share a trainer.
+    """
+    for layer in _output_layers(model):
+        layer.smoothing_strength.assign(float(strength))
 
 
 def _glorot(keras, counter):
