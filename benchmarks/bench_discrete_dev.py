@@ -63,11 +63,13 @@ def _variants():
         _init_output_bias = False
         _tied_output = False
 
+    free = {"time_smoothing": 0.0, "random_state": SEED}  # until 2026-11-28
     return {
-        "before": lambda: Before(n_time_bins=20, random_state=SEED),
-        "start, 20 bins": lambda: EndSteps(n_time_bins=20, random_state=SEED),
-        "start, 10 bins": lambda: EndSteps(random_state=SEED),
-        "+ middle steps": lambda: Discrete(random_state=SEED),
+        "before": lambda: Before(n_time_bins=20, **free),
+        "start, 20 bins": lambda: EndSteps(n_time_bins=20, **free),
+        "start, 10 bins": lambda: EndSteps(**free),
+        "+ middle steps": lambda: Discrete(**free),
+        "+ smooth effects": lambda: Discrete(random_state=SEED),
         "ensemble of five": lambda: Discrete(ensemble_size=5, random_state=SEED),
         "CoxPH": lambda: CoxPHSurvivalAnalysis(alpha=1e-4),
     }
