@@ -349,10 +349,11 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         compile_kwargs = _build.compile_kwargs(self, target.loss)
         if self.model is None:
             # only then: other networks keep their trainer-cache keys
-            # a switch; its value is set below (one block: nothing to smooth)
-            smoothing = target.output_groups > 1 and target.output_smoothing
             if target.output_groups > 1:
                 network = {**network, "output_groups": target.output_groups}
+            # a switch in the key, the strength set after building (one
+            # block has nothing to smooth)
+            smoothing = target.output_groups > 1 and target.output_smoothing
             if smoothing:
                 network = {**network, "output_smoothing": True}
             model, architecture = _build.build_default(
