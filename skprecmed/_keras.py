@@ -151,20 +151,28 @@ def import_keras():
 
 
 class _TrainerRetracingFilter(logging.Filter):
-    """Drop TensorFlow's retracing warning about Keras' own train functions.
+    """Drop TensorFlow's retracing warning about functions traced per model.
 
-    Every ``fit`` trains a new model, which traces a new train function;
-    TensorFlow counts those traces across models (same Python code) and,
-    with ``steps_per_execution``, warns of "excessive retracing" although
-    each function is traced once. Other retracing warnings pass.
+    Every new model (a new trainer, or a network trained itself) traces new
+    train functions, Keras' own or :mod:`._epochs`'; TensorFlow counts those
+    traces across models (same Python code) and warns of "excessive
+    retracing" although each function is traced once. Other retracing
+    warnings pass.
     """
 
     def filter(self, record):
         message = record.getMessage()
         return not (
             "triggered tf.function retracing" in message
-            and "TensorFlowTrainer._make_function" in message
+            and any(name in message for name in self._traced_per_model)
         )
+
+    #: functions traced once per model, Keras' and :mod:`._epochs`'
+    _traced_per_model = (
+        "TensorFlowTrainer._make_function",
+        "skprecmed_train_epoch",
+        "skprecmed_validate",
+    )
 
 
 @contextlib.contextmanager

@@ -20,6 +20,10 @@ out; :func:`set_trainer_cache_size` changes that, 0 disables the cache,
 while it trains, so concurrent fits in threads never share one. Keys are
 computed by the builder and passed explicitly: nothing is stored on Keras
 models.
+
+A trainer also keeps the functions traced to train it outside Keras' ``fit``
+(:mod:`._epochs`): they belong to its model, so they are cached and
+evicted with it.
 """
 
 import collections
@@ -63,6 +67,26 @@ def architecture_key(architecture, model):
     return json.dumps([repr(architecture), config], sort_keys=True, default=repr)
 
 
+class Trainer:
+    """A model to train in a network's place, and the functions traced for it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The compiled model that is trained.
+
+    Attributes
+    ----------
+    model : keras.Model
+    traced : dict
+        Functions traced for ``model``, filled by their users.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.traced = {}
+
+
 def _built_optimizer_variables(model):
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
@@ -82,7 +106,7 @@ def _copy_state(source, target):
 
 
 def checkout(model, key):
-    """Return the model to train in place of ``model``, holding its state.
+    """Return the trainer to train in place of ``model``, holding its state.
 
     Parameters
     ----------
@@ -92,30 +116,31 @@ def checkout(model, key):
         :func:`architecture_key` of the network joined with what the traced
         train function depends on besides it (the shape of a target row,
         whether there are sample weights and validation data). ``None``, or
-        a disabled cache, returns ``model`` itself.
+        a disabled cache, trains ``model`` itself.
 
     Returns
     -------
-    trainer : keras.Model
+    trainer : Trainer
         Pass it to :func:`checkin` with ``model`` after training.
     """
     if key is None or _max_trainers == 0:
-        return model
+        return Trainer(model)
     with _lock:
         trainer = _trainers.pop(key, None)
     if trainer is None:
         _, keras = import_keras()
-        trainer = keras.models.clone_model(model)
-        trainer.compile_from_config(model.get_compile_config())
-    _copy_state(model, trainer)
+        clone = keras.models.clone_model(model)
+        clone.compile_from_config(model.get_compile_config())
+        trainer = Trainer(clone)
+    _copy_state(model, trainer.model)
     return trainer
 
 
 def checkin(trainer, model, key):
     """Copy the trained state back into ``model`` and keep the trainer."""
-    if trainer is model:
+    if trainer.model is model:
         return
-    _copy_state(trainer, model)
+    _copy_state(trainer.model, model)
     with _lock:
         _trainers[key] = trainer
         while len(_trainers) > _max_trainers:

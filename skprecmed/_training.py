@@ -1,7 +1,10 @@
-"""The training loop of one ``fit``: split, minibatch feed, Keras fit.
+"""The training loop of one ``fit``: split, minibatches, training.
 
-The feed is a ``tf.data`` pipeline on TensorFlow and a seeded NumPy
-``keras.utils.PyDataset`` on other backends (JAX).
+On TensorFlow the network trains one graph call per epoch (:mod:`._epochs`)
+unless a callback needs batch hooks or Keras prints progress; then Keras'
+``fit`` trains it on ``tf.data`` minibatches in the same order. On other
+backends (JAX) Keras' ``fit`` trains it on a seeded NumPy
+``keras.utils.PyDataset``.
 
 Everything :func:`train` needs arrives as an explicit keyword argument; it
 returns the history and leaves the trained weights in the model.
@@ -12,7 +15,7 @@ import json
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import _trainers
+from . import _epochs, _trainers
 from ._keras import import_keras, trainer_retracing_silenced
 
 
@@ -130,7 +133,7 @@ def train(
     TrainingDivergedError
         If the loss or the weights stop being finite.
     """
-    tf, keras = import_keras()
+    _, keras = import_keras()
     floatx = keras.backend.floatx()
     X = np.asarray(X, dtype=floatx)
     y = np.asarray(y, dtype=floatx)
@@ -158,16 +161,6 @@ def train(
 
     tensors = (X, y) if sample_weight is None else (X, y, sample_weight)
     batch_size = min(batch_size, len(X))
-    if keras.backend.backend() == "tensorflow":
-        data = tf.data.Dataset.from_tensor_slices(tensors)
-        if shuffle:
-            data = data.shuffle(
-                len(X), seed=shuffle_seed, reshuffle_each_iteration=True
-            )
-        data = data.batch(batch_size)
-    else:  # tf.data costs JAX more per batch than the step itself
-        data = _batches(keras, tensors, batch_size, shuffle, shuffle_seed)
-
     key = None
     if architecture is not None:
         architecture = _trainers.architecture_key(architecture, model)
@@ -175,18 +168,99 @@ def train(
         key = json.dumps([architecture, depends_on], default=repr)
     trainer = _trainers.checkout(model, key)
     with trainer_retracing_silenced():
-        history = trainer.fit(
-            data,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_data=validation_data,
-            shuffle=False,
-        )
+        if _epochs.supports(callbacks, verbose):
+            history = _epochs.fit(
+                trainer,
+                tensors,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                seed=shuffle_seed,
+                validation_data=validation_data,
+                callbacks=callbacks,
+            )
+        else:  # batch hooks, progress output or JAX: Keras' own loop
+            history = _keras_fit(
+                keras,
+                trainer.model,
+                tensors,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                shuffle_seed=shuffle_seed,
+                validation_data=validation_data,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
     _trainers.checkin(trainer, model, key)
-    history = {k: [float(v) for v in values] for k, values in history.history.items()}
+    history = {k: [float(v) for v in values] for k, values in history.items()}
     _check_finite(history, model)
     return history
+
+
+def _keras_fit(
+    keras,
+    model,
+    tensors,
+    *,
+    epochs,
+    batch_size,
+    shuffle,
+    shuffle_seed,
+    validation_data,
+    callbacks,
+    verbose,
+):
+    """Train with Keras' ``fit`` on seeded minibatches; the history."""
+    if keras.backend.backend() == "tensorflow":
+        data, follow = _tf_batches(tensors, batch_size, shuffle, shuffle_seed)
+        callbacks = [follow, *callbacks]
+    else:  # tf.data costs JAX more per batch than the step itself
+        data = _batches(keras, tensors, batch_size, shuffle, shuffle_seed)
+    return model.fit(
+        data,
+        epochs=epochs,
+        verbose=verbose,
+        callbacks=callbacks,
+        validation_data=validation_data,
+        validation_batch_size=batch_size,
+        shuffle=False,
+    ).history
+
+
+def _tf_batches(tensors, batch_size, shuffle, seed):
+    """Each epoch's minibatches in :func:`._epochs.epoch_order`, as tf.data.
+
+    Keras makes a new iterator at each epoch (and may draw batches before
+    training, to build the model): each iterator takes the order of the
+    epoch that the returned callback last saw begin.
+
+    Returns
+    -------
+    data : tf.data.Dataset
+    follow : keras callback
+        Pass it to ``fit`` with ``data``.
+    """
+    tf, keras = import_keras()
+    n_rows = len(tensors[0])
+    current = {"epoch": 0}
+
+    class FollowEpochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            current["epoch"] = epoch
+
+    def minibatches():
+        order = _epochs.epoch_order(seed, current["epoch"], n_rows, shuffle)
+        for start in range(0, n_rows, batch_size):
+            rows = order[start : start + batch_size]
+            yield tuple(t[rows] for t in tensors)
+
+    signature = tuple(
+        tf.TensorSpec((None, *t.shape[1:]), tf.as_dtype(t.dtype)) for t in tensors
+    )
+    data = tf.data.Dataset.from_generator(minibatches, output_signature=signature)
+    steps = -(-n_rows // batch_size)  # known, so Keras never runs out of data
+    return data.apply(tf.data.experimental.assert_cardinality(steps)), FollowEpochs()
 
 
 def _batches(keras, tensors, batch_size, shuffle, seed):

@@ -1,0 +1,88 @@
+"""One graph call per epoch trains as Keras' own ``fit`` does."""
+
+import keras
+import numpy as np
+import pytest
+
+from skprecmed import KerasNetClassifier, KerasNetRegressor, _epochs
+
+from ._instances import fast
+
+
+class BatchCounter(keras.callbacks.Callback):
+    """Defines a batch hook, so the network must train through Keras' fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+def test_supports_only_what_the_loop_calls():
+    assert _epochs.supports([], verbose=0)
+    assert _epochs.supports([keras.callbacks.EarlyStopping()], verbose=0)
+    assert _epochs.supports(
+        [keras.callbacks.LambdaCallback(on_epoch_end=print)], verbose=0
+    )
+    assert not _epochs.supports([], verbose=1)
+    assert not _epochs.supports([BatchCounter()], verbose=0)
+    # a batch hook set on the instance, not defined by the class
+    assert not _epochs.supports(
+        [keras.callbacks.LambdaCallback(on_train_batch_end=print)], verbose=0
+    )
+    assert not _epochs.supports([keras.callbacks.TerminateOnNaN()], verbose=0)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"early_stopping": False, "epochs": 6},
+        # validation each epoch, EarlyStopping restoring the best weights
+        {"early_stopping": True, "epochs": 30, "n_iter_no_change": 2, "alpha": 0.01},
+        {"dropout": 0.3, "batch_normalization": True, "batch_size": 50},
+    ],
+)
+def test_epoch_loop_and_keras_fit_train_alike(cancer, params):
+    X, y = cancer
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    loop = KerasNetClassifier(**fast(**params)).fit(X, y, sample_weight=weights)
+    counter = BatchCounter()
+    keras_fit = KerasNetClassifier(**fast(**params), callbacks=[counter]).fit(
+        X, y, sample_weight=weights
+    )
+    assert counter.batches > 0  # Keras' fit trained this one
+    assert loop.history_.keys() == keras_fit.history_.keys()
+    assert loop.n_iter_ == keras_fit.n_iter_
+    for name, values in loop.history_.items():
+        np.testing.assert_allclose(values, keras_fit.history_[name], rtol=1e-5)
+    np.testing.assert_allclose(
+        loop.predict_proba(X), keras_fit.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+    if params.get("early_stopping"):
+        assert loop.n_iter_ < params["epochs"]  # stopped early, as Keras did
+
+
+def test_epoch_hooks_see_the_logs_of_the_history(diabetes_scaled):
+    X, y = diabetes_scaled
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append((epoch, logs["loss"]))
+    )
+    reg = KerasNetRegressor(
+        **fast(early_stopping=False, epochs=4), callbacks=[record]
+    ).fit(X, y)
+    assert [epoch for epoch, _ in seen] == [0, 1, 2, 3]
+    assert [loss for _, loss in seen] == reg.history_["loss"]
+
+
+def test_partial_fit_continues_through_the_loop(cancer):
+    X, y = cancer
+    clf = KerasNetClassifier(**fast(batch_size=32))
+    losses = []
+    for _ in range(4):
+        clf.partial_fit(X, y, classes=[0, 1])
+        losses.append(clf.history_["loss"][-1])
+    assert len(clf.history_["loss"]) == 4
+    assert losses[-1] < losses[0]
