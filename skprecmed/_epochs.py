@@ -140,12 +140,13 @@ def fit(
     for epoch in range(epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
-        train_epoch(data, epoch_order(seed, epoch, n_rows, shuffle), steps)
-        logs = _metric_values(model)
+        logs = _floats(
+            train_epoch(data, epoch_order(seed, epoch, n_rows, shuffle), steps)
+        )
         if validation_data is not None:
             model.reset_metrics()
-            validate(validation_data, steps)
-            logs.update({f"val_{k}": v for k, v in _metric_values(model).items()})
+            scores = _floats(validate(validation_data, steps))
+            logs.update({f"val_{k}": v for k, v in scores.items()})
         callbacks.on_epoch_end(epoch, logs)
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
@@ -157,8 +158,8 @@ def fit(
     return history
 
 
-def _metric_values(model):
-    return {k: float(v) for k, v in model.get_metrics_result().items()}
+def _floats(metrics):
+    return {name: float(value) for name, value in metrics.items()}
 
 
 def _traced(trainer, data):
@@ -178,16 +179,33 @@ def _traced(trainer, data):
         rows = tf.TensorSpec((None,), tf.int32)
         size = tf.TensorSpec((), tf.int32)
 
-        @tf.function(input_signature=(arrays, rows, size))
+        # no autograph: Keras' steps are left as they are written; each
+        # returns the metrics' values, read after its loop
+        @tf.function(input_signature=(arrays, rows, size), autograph=False)
         def skprecmed_train_epoch(data, order, batch_size):
-            for start in tf.range(0, tf.shape(order)[0], batch_size):
+            def step(start):
                 batch = order[start : start + batch_size]
                 model.train_step(tuple(tf.gather(a, batch) for a in data))
+                return (start + batch_size,)
 
-        @tf.function(input_signature=(arrays, size))
+            _loop(tf, step, tf.shape(order)[0])
+            return model.get_metrics_result()
+
+        @tf.function(input_signature=(arrays, size), autograph=False)
         def skprecmed_validate(data, batch_size):
-            for start in tf.range(0, tf.shape(data[0])[0], batch_size):
+            def step(start):
                 model.test_step(tuple(a[start : start + batch_size] for a in data))
+                return (start + batch_size,)
 
-        trainer.traced[layout] = (skprecmed_train_epoch, skprecmed_validate)
+            _loop(tf, step, tf.shape(data[0])[0])
+            return model.get_metrics_result()
+
+        # called as concrete functions: no signature matching at each call
+        functions = skprecmed_train_epoch, skprecmed_validate
+        trainer.traced[layout] = tuple(f.get_concrete_function() for f in functions)
     return trainer.traced[layout]
+
+
+def _loop(tf, step, n_rows):
+    """Run ``step(start)`` for start = 0, batch_size, ... below ``n_rows``."""
+    tf.while_loop(lambda start: start < n_rows, step, (tf.constant(0),))

@@ -41,7 +41,12 @@ def test_supports_only_what_the_loop_calls():
         {"early_stopping": False, "epochs": 6},
         # validation each epoch, EarlyStopping restoring the best weights
         {"early_stopping": True, "epochs": 30, "n_iter_no_change": 2, "alpha": 0.01},
-        {"dropout": 0.3, "batch_normalization": True, "batch_size": 50},
+        {
+            "dropout": 0.3,
+            "batch_normalization": True,
+            "batch_size": 50,
+            "metrics": ["accuracy"],
+        },
     ],
 )
 def test_epoch_loop_and_keras_fit_train_alike(cancer, params):
