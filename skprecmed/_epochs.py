@@ -124,9 +124,10 @@ def fit(
     tf, keras = import_keras()
     model = trainer.model
     data = tuple(tf.convert_to_tensor(array) for array in data)
+    train_epoch = _traced(trainer, "train", data)
     if validation_data is not None:
         validation_data = tuple(tf.convert_to_tensor(a) for a in validation_data)
-    train_epoch, validate = _traced(trainer, data)
+        validate = _traced(trainer, "validate", validation_data)
     n_rows = int(data[0].shape[0])
     steps = tf.constant(batch_size, tf.int32)
 
@@ -162,26 +163,32 @@ def _floats(metrics):
     return {name: float(value) for name, value in metrics.items()}
 
 
-def _traced(trainer, data):
-    """The epoch and validation functions of ``trainer`` for data like ``data``.
+def _traced(trainer, kind, data):
+    """The ``"train"`` or ``"validate"`` function of ``trainer`` for ``data``.
 
-    Traced once per layout of the arrays (their dtypes and the shape of one
-    row), whatever the number of rows: a cached trainer serves every fit of
-    its architecture without tracing again.
+    Traced on first use, once per layout of the arrays (their dtypes and the
+    shape of one row) whatever the number of rows: a cached trainer serves
+    every fit of its architecture without tracing again. Each is called as
+    a concrete function (no signature matching at each call) and returns
+    the metrics' values, read after its loop.
     """
     tf, _ = import_keras()
-    layout = tuple((a.dtype.name, tuple(a.shape[1:])) for a in data)
-    if layout not in trainer.traced:
-        model = trainer.model
-        if not model.optimizer.built:  # its variables, before any tracing
-            model.optimizer.build(model.trainable_variables)
-        arrays = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in data)
-        rows = tf.TensorSpec((None,), tf.int32)
-        size = tf.TensorSpec((), tf.int32)
+    key = kind, tuple((a.dtype.name, tuple(a.shape[1:])) for a in data)
+    if key in trainer.traced:
+        return trainer.traced[key]
+    model = trainer.model
+    if not model.optimizer.built:  # its variables, before any tracing
+        model.optimizer.build(model.trainable_variables)
+    arrays = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in data)
+    size = tf.TensorSpec((), tf.int32)
 
-        # no autograph: Keras' steps are left as they are written; each
-        # returns the metrics' values, read after its loop
-        @tf.function(input_signature=(arrays, rows, size), autograph=False)
+    # no autograph: Keras' steps are left as they are written
+    if kind == "train":
+
+        @tf.function(
+            input_signature=(arrays, tf.TensorSpec((None,), tf.int32), size),
+            autograph=False,
+        )
         def skprecmed_train_epoch(data, order, batch_size):
             def step(start):
                 batch = order[start : start + batch_size]
@@ -190,6 +197,9 @@ def _traced(trainer, data):
 
             _loop(tf, step, tf.shape(order)[0])
             return model.get_metrics_result()
+
+        function = skprecmed_train_epoch
+    else:
 
         @tf.function(input_signature=(arrays, size), autograph=False)
         def skprecmed_validate(data, batch_size):
@@ -200,10 +210,9 @@ def _traced(trainer, data):
             _loop(tf, step, tf.shape(data[0])[0])
             return model.get_metrics_result()
 
-        # called as concrete functions: no signature matching at each call
-        functions = skprecmed_train_epoch, skprecmed_validate
-        trainer.traced[layout] = tuple(f.get_concrete_function() for f in functions)
-    return trainer.traced[layout]
+        function = skprecmed_validate
+    trainer.traced[key] = function.get_concrete_function()
+    return trainer.traced[key]
 
 
 def _loop(tf, step, n_rows):
