@@ -241,7 +241,7 @@ def _why_fixed_costs(row):
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "jax":
         if row == "cold":
             return "XLA compiling the training step once per process"
-        return "XLA compiling each fold's new batch and validation shapes"
+        return "XLA compiling again for each new shape (a fold's last minibatch)"
     if row == "cold":
         return "tracing the epoch loop once per process (~0.3 s), Keras' first use"
     return (
