@@ -38,11 +38,13 @@ _UNCALLED_HOOKS = (
 )
 
 
-def supports(callbacks, verbose):
-    """Whether :func:`fit` can train in place of Keras' ``fit``.
+def supports(model, callbacks, verbose):
+    """Whether :func:`fit` can train ``model`` in place of Keras' ``fit``.
 
     Parameters
     ----------
+    model : keras.Model
+        The compiled model to train.
     callbacks : list of keras callbacks
     verbose : int
         Keras' verbosity; progress output needs ``fit``.
@@ -51,11 +53,16 @@ def supports(callbacks, verbose):
     -------
     supported : bool
         True on the TensorFlow backend, without output, when no callback
-        defines a batch or test hook.
+        defines a batch or test hook, the model was not compiled to run
+        eagerly (for debugging) and no distribution strategy is in use.
     """
-    _, keras = import_keras()
-    if verbose or keras.backend.backend() != "tensorflow":
+    tf, keras = import_keras()
+    if verbose or keras.backend.backend() != "tensorflow" or model.run_eagerly:
         return False
+    if tf.distribute.has_strategy() or (
+        model.distribute_strategy is not tf.distribute.get_strategy()
+    ):
+        return False  # Keras' fit distributes the data and the steps
     base = keras.callbacks.Callback
     # a method of the class, or a function set on the instance (LambdaCallback)
     return not any(

@@ -168,7 +168,7 @@ def train(
         key = json.dumps([architecture, depends_on], default=repr)
     trainer = _trainers.checkout(model, key)
     with trainer_retracing_silenced():
-        if _epochs.supports(callbacks, verbose):
+        if _epochs.supports(trainer.model, callbacks, verbose):
             history = _epochs.fit(
                 trainer,
                 tensors,
@@ -179,7 +179,7 @@ def train(
                 validation_data=validation_data,
                 callbacks=callbacks,
             )
-        else:  # batch hooks, progress output or JAX: Keras' own loop
+        else:  # batch hooks, progress output, JAX...: Keras' own loop
             history = _keras_fit(
                 keras,
                 trainer.model,

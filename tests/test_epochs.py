@@ -20,19 +20,39 @@ class BatchCounter(keras.callbacks.Callback):
         self.batches += 1
 
 
+def _net():
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    net.compile(loss="mse")
+    return net
+
+
 def test_supports_only_what_the_loop_calls():
-    assert _epochs.supports([], verbose=0)
-    assert _epochs.supports([keras.callbacks.EarlyStopping()], verbose=0)
+    net = _net()
+    assert _epochs.supports(net, [], verbose=0)
+    assert _epochs.supports(net, [keras.callbacks.EarlyStopping()], verbose=0)
     assert _epochs.supports(
-        [keras.callbacks.LambdaCallback(on_epoch_end=print)], verbose=0
+        net, [keras.callbacks.LambdaCallback(on_epoch_end=print)], verbose=0
     )
-    assert not _epochs.supports([], verbose=1)
-    assert not _epochs.supports([BatchCounter()], verbose=0)
+    assert not _epochs.supports(net, [], verbose=1)
+    assert not _epochs.supports(net, [BatchCounter()], verbose=0)
     # a batch hook set on the instance, not defined by the class
     assert not _epochs.supports(
-        [keras.callbacks.LambdaCallback(on_train_batch_end=print)], verbose=0
+        net, [keras.callbacks.LambdaCallback(on_train_batch_end=print)], verbose=0
     )
-    assert not _epochs.supports([keras.callbacks.TerminateOnNaN()], verbose=0)
+    assert not _epochs.supports(net, [keras.callbacks.TerminateOnNaN()], verbose=0)
+
+
+def test_eager_or_distributed_models_train_through_keras_fit():
+    import tensorflow as tf
+
+    eager = _net()
+    eager.compile(loss="mse", run_eagerly=True)  # a user debugging a step
+    assert not _epochs.supports(eager, [], verbose=0)
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        distributed = _net()
+    assert not _epochs.supports(distributed, [], verbose=0)
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        assert not _epochs.supports(_net(), [], verbose=0)
 
 
 @pytest.mark.parametrize(
