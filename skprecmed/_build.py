@@ -20,6 +20,7 @@ import contextlib
 import functools
 import inspect
 import random
+import re
 import threading
 
 from ._keras import import_keras
@@ -119,11 +120,23 @@ def _metrics(metrics):
         elif isinstance(metric, keras.metrics.Metric):
             # a metric holds state: each fit gets its own
             resolved.append(type(metric).from_config(metric.get_config()))
-        elif inspect.isclass(metric):
-            resolved.append(metric())
         else:
-            resolved.append(keras.metrics.get(metric))
+            made = metric() if inspect.isclass(metric) else keras.metrics.get(metric)
+            resolved.append(_unnumbered(keras, made))
     return resolved
+
+
+def _unnumbered(keras, metric):
+    """``metric`` named as the first of its class in the process would be.
+
+    Keras numbers each new metric it names ("auc_7"): the history's keys
+    would depend on the process's past fits, and TensorFlow keeps about
+    30 kB for every variable name it has seen.
+    """
+    if not isinstance(metric, keras.metrics.Metric):
+        return metric  # a function: Keras names it after the function
+    name = re.sub(r"_\d+$", "", metric.name)
+    return type(metric).from_config({**metric.get_config(), "name": name})
 
 
 def compile_kwargs(estimator, loss):

@@ -188,3 +188,20 @@ def test_user_builders_are_seeded_and_leave_global_random_alone(tiny):
     for seed, proba in enumerate(probas):
         np.testing.assert_array_equal(proba, probas[seed % 2])
     assert not np.array_equal(probas[0], probas[1])
+
+
+def test_metrics_named_by_keras_keep_one_name_across_fits(tiny):
+    import keras
+
+    X, y = tiny
+    for metric in ("AUC", keras.metrics.Precision):
+        keys = [
+            sorted(
+                KerasNetClassifier(**fast(metrics=[metric], epochs=1))
+                .fit(X, y)
+                .history_
+            )
+            for _ in range(2)
+        ]
+        assert keys[0] == keys[1]
+        assert not any(key[-1].isdigit() for key in keys[0]), keys[0]

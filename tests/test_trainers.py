@@ -49,6 +49,14 @@ def test_one_trainer_per_architecture_not_per_learning_rate(tiny):
     assert len(_trainers._trainers) == 2
 
 
+def test_fits_with_a_metric_named_by_keras_share_a_trainer(tiny):
+    # Keras numbers each new metric ("auc_1"): in the key, every fit traced anew
+    X, y = tiny
+    for _ in range(2):
+        KerasNetClassifier(**fast(metrics=["AUC"])).fit(X, y)
+    assert len(_trainers._trainers) == 1
+
+
 def test_fitted_estimators_do_not_share_state(tiny):
     X, y = tiny
     first = KerasNetClassifier(**fast()).fit(X, y)
