@@ -15,8 +15,9 @@ The epoch protocol of ``fit`` is kept:
 * the callbacks' train and epoch hooks run (``EarlyStopping`` among them);
 * the logs are the history's, with validation logs prefixed by ``val_``.
 
-Callbacks with batch or test hooks, and progress output, need ``fit``
-itself: :func:`supports` tells when this loop can be used. Each epoch's
+Callbacks with batch or test hooks, progress output, a model compiled to
+run eagerly and distribution strategies need ``fit`` itself:
+:func:`supports` tells when this loop can be used. Each epoch's
 row order is :func:`epoch_order`, which Keras' ``fit`` is fed in too
 (:mod:`._training`), so both ways train on the same minibatches.
 """

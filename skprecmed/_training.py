@@ -1,8 +1,9 @@
 """The training loop of one ``fit``: split, minibatches, training.
 
 On TensorFlow the network trains one graph call per epoch (:mod:`._epochs`)
-unless a callback needs batch hooks or Keras prints progress; then Keras'
-``fit`` trains it on ``tf.data`` minibatches in the same order. On other
+unless :func:`._epochs.supports` says Keras' ``fit`` is needed (a callback
+with batch hooks, progress output...); then ``fit`` trains it on ``tf.data``
+minibatches in the same order. On other
 backends (JAX) Keras' ``fit`` trains it on a seeded NumPy
 ``keras.utils.PyDataset``.
 
