@@ -137,7 +137,7 @@ def fit(
         validation_data = tuple(tf.convert_to_tensor(a) for a in validation_data)
         validate = _traced(trainer, "validate", validation_data)
     n_rows = int(data[0].shape[0])
-    steps = tf.constant(batch_size, tf.int32)
+    rows_per_step = tf.constant(batch_size, tf.int32)
 
     callbacks = keras.callbacks.CallbackList(
         callbacks, model=model, verbose=0, epochs=epochs, steps=-(-n_rows // batch_size)
@@ -150,11 +150,11 @@ def fit(
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         logs = _floats(
-            train_epoch(data, epoch_order(seed, epoch, n_rows, shuffle), steps)
+            train_epoch(data, epoch_order(seed, epoch, n_rows, shuffle), rows_per_step)
         )
         if validation_data is not None:
             model.reset_metrics()
-            scores = _floats(validate(validation_data, steps))
+            scores = _floats(validate(validation_data, rows_per_step))
             logs.update({f"val_{k}": v for k, v in scores.items()})
         callbacks.on_epoch_end(epoch, logs)
         for name, value in logs.items():
