@@ -344,9 +344,10 @@ def test_beats_cox_models_when_hazards_cross(crossing):
     functions 0.157; time-dependent AUC 0.673, 0.381, 0.351 and 0.659
     (under tf.data's order before: IBS 0.1605, AUC 0.664). Under tf.data's
     order, over five data and network seeds, the discrete model's IBS lead
-    on CoxPH was 0.015 to 0.031, and it stayed within 0.009 of the truth. Mean time-dependent AUC of 1 - S(t) over
-    those seeds: discrete 0.628-0.664, Cox network 0.364-0.632, CoxPH
-    0.351-0.376, truth 0.655-0.663 (recorded here for time_smoothing=0,
+    on CoxPH was 0.015 to 0.031, and it stayed within 0.009 of the truth.
+    Mean time-dependent AUC of 1 - S(t) over those seeds: discrete
+    0.628-0.664, Cox network 0.364-0.632, CoxPH 0.351-0.376, truth
+    0.655-0.663 (recorded here for time_smoothing=0,
     before 2026-11-28: discrete 0.652-0.669; the smoothing prior costs a
     little on hazards that flip this abruptly). A single risk score
     ranks patients one way at every time, so it is wrong after the curves
