@@ -127,15 +127,20 @@ def _metrics(metrics):
 
 
 def _unnumbered(keras, metric):
-    """``metric`` named as the first of its class in the process would be.
+    """A Keras metric named as the first of its class in the process would be.
 
     Keras numbers each new metric it names ("auc_7"): the history's keys
     would depend on the process's past fits, and TensorFlow keeps about
-    30 kB for every variable name it has seen.
+    30 kB for every variable name it has seen. A metric class of the user's
+    is left as made (its constructor may take no name).
     """
-    if not isinstance(metric, keras.metrics.Metric):
-        return metric  # a function: Keras names it after the function
+    if not isinstance(metric, keras.metrics.Metric) or not type(
+        metric
+    ).__module__.startswith("keras."):
+        return metric  # a function (named after it), or a class of the user's
     name = re.sub(r"_\d+$", "", metric.name)
+    if name == metric.name:
+        return metric
     return type(metric).from_config({**metric.get_config(), "name": name})
 
 

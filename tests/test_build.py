@@ -205,3 +205,25 @@ def test_metrics_named_by_keras_keep_one_name_across_fits(tiny):
         ]
         assert keys[0] == keys[1]
         assert not any(key[-1].isdigit() for key in keys[0]), keys[0]
+
+
+def test_a_users_metric_class_is_made_as_given():
+    # a custom network (model=) compiles with it as made: its constructor
+    # may take no name, so it is never re-made from its config
+    import keras
+
+    from skprecmed._build import _metrics
+
+    class Seen(keras.metrics.Metric):
+        def __init__(self):
+            super().__init__()  # named by Keras: "seen", then "seen_1"...
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            pass
+
+        def result(self):
+            return 1.0
+
+    made = [_metrics([Seen])[0] for _ in range(2)]
+    assert all(type(m) is Seen for m in made)
+    assert made[1].name[-1].isdigit()  # numbered, as Keras made it
