@@ -129,8 +129,14 @@ def checkout(model, key):
         trainer = _trainers.pop(key, None)
     if trainer is None:
         _, keras = import_keras()
-        clone = keras.models.clone_model(model)
-        clone.compile_from_config(model.get_compile_config())
+        try:
+            clone = keras.models.clone_model(model)
+            clone.compile_from_config(model.get_compile_config())
+        except TypeError:
+            # an object Keras cannot make again from its config (a user's
+            # metric class not registered with keras.saving): the network
+            # is trained itself, uncached
+            return Trainer(model)
         trainer = Trainer(clone)
     _copy_state(model, trainer.model)
     return trainer

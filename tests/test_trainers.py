@@ -57,6 +57,19 @@ def test_fits_with_a_metric_named_by_keras_share_a_trainer(tiny):
     assert len(_trainers._trainers) == 1
 
 
+def test_a_metric_class_keras_cannot_remake_trains_the_network_itself(tiny):
+    import keras
+
+    class Ones(keras.metrics.Mean):  # not registered with keras.saving
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            return super().update_state(keras.ops.ones_like(y_pred[:, 0]))
+
+    X, y = tiny
+    clf = KerasNetClassifier(**fast(metrics=[Ones], epochs=2)).fit(X, y)
+    assert clf.history_["mean"] == [1.0, 1.0]
+    assert len(_trainers._trainers) == 0  # uncached, not an error
+
+
 def test_fitted_estimators_do_not_share_state(tiny):
     X, y = tiny
     first = KerasNetClassifier(**fast()).fit(X, y)
