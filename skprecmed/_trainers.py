@@ -115,8 +115,9 @@ def checkout(model, key):
     key : str or None
         :func:`architecture_key` of the network joined with what the traced
         train function depends on besides it (the shape of a target row,
-        whether there are sample weights and validation data). ``None``, or
-        a disabled cache, trains ``model`` itself.
+        whether there are sample weights and validation data). ``None``, a
+        disabled cache, or a compile configuration Keras cannot make again
+        (an unregistered metric class) trains ``model`` itself.
 
     Returns
     -------
