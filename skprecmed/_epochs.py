@@ -136,6 +136,7 @@ def fit(
     if validation_data is not None:
         validation_data = tuple(tf.convert_to_tensor(a) for a in validation_data)
         validate = _traced(trainer, "validate", validation_data)
+        rows_in_order = np.arange(len(validation_data[0]), dtype=np.int32)
     n_rows = int(data[0].shape[0])
     rows_per_step = tf.constant(batch_size, tf.int32)
 
@@ -154,7 +155,7 @@ def fit(
         )
         if validation_data is not None:
             model.reset_metrics()
-            scores = _floats(validate(validation_data, rows_per_step))
+            scores = _floats(validate(validation_data, rows_in_order, rows_per_step))
             logs.update({f"val_{k}": v for k, v in scores.items()})
         callbacks.on_epoch_end(epoch, logs)
         for name, value in logs.items():
@@ -172,7 +173,7 @@ def _floats(metrics):
 
 
 def _traced(trainer, kind, data):
-    """The ``"train"`` or ``"validate"`` function of ``trainer`` for ``data``.
+    """The ``"train"`` or ``"validate"`` pass of ``trainer`` over ``data``.
 
     Traced on first use, once per layout of the arrays (their dtypes and the
     shape of one row) whatever the number of rows: a cached trainer serves
@@ -188,41 +189,20 @@ def _traced(trainer, kind, data):
     if not model.optimizer.built:  # its variables, before any tracing
         model.optimizer.build(model.trainable_variables)
     arrays = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in data)
-    size = tf.TensorSpec((), tf.int32)
+    signature = arrays, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32)
+    step = model.train_step if kind == "train" else model.test_step
 
     # no autograph: Keras' steps are left as they are written
-    if kind == "train":
+    @tf.function(input_signature=signature, autograph=False)
+    def skprecmed_pass(data, order, batch_size):
+        def one_step(start):
+            batch = order[start : start + batch_size]
+            step(tuple(tf.gather(a, batch) for a in data))
+            return (start + batch_size,)
 
-        @tf.function(
-            input_signature=(arrays, tf.TensorSpec((None,), tf.int32), size),
-            autograph=False,
-        )
-        def skprecmed_train_epoch(data, order, batch_size):
-            def step(start):
-                batch = order[start : start + batch_size]
-                model.train_step(tuple(tf.gather(a, batch) for a in data))
-                return (start + batch_size,)
+        n_rows = tf.shape(order)[0]
+        tf.while_loop(lambda start: start < n_rows, one_step, (tf.constant(0),))
+        return model.get_metrics_result()
 
-            _loop(tf, step, tf.shape(order)[0])
-            return model.get_metrics_result()
-
-        function = skprecmed_train_epoch
-    else:
-
-        @tf.function(input_signature=(arrays, size), autograph=False)
-        def skprecmed_validate(data, batch_size):
-            def step(start):
-                model.test_step(tuple(a[start : start + batch_size] for a in data))
-                return (start + batch_size,)
-
-            _loop(tf, step, tf.shape(data[0])[0])
-            return model.get_metrics_result()
-
-        function = skprecmed_validate
-    trainer.traced[key] = function.get_concrete_function()
+    trainer.traced[key] = skprecmed_pass.get_concrete_function()
     return trainer.traced[key]
-
-
-def _loop(tf, step, n_rows):
-    """Run ``step(start)`` for start = 0, batch_size, ... below ``n_rows``."""
-    tf.while_loop(lambda start: start < n_rows, step, (tf.constant(0),))

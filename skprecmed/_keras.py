@@ -170,8 +170,7 @@ class _TrainerRetracingFilter(logging.Filter):
     #: functions traced once per model, Keras' and :mod:`._epochs`'
     _traced_per_model = (
         "TensorFlowTrainer._make_function",
-        "skprecmed_train_epoch",
-        "skprecmed_validate",
+        "skprecmed_pass",
     )
 
 
