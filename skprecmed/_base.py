@@ -26,15 +26,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _build, _training
+from . import _build, _trainers, _training
 from ._branches import check_branch_list, resolve_branches
 from ._inference import all_finite, make_plan
 from ._keras import import_keras
-from ._network import (
-    fill_unknown_embeddings,
-    set_output_bias,
-    set_output_smoothing,
-)
+from ._network import fill_unknown_embeddings
 from ._persistence import NetworkPicklingMixin
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -290,7 +286,7 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         seeds = _draw_seeds(self.random_state)
         target = self._prepare_target(X, y, sample_weight)
         model, architecture = self._build_network(X, target, network, seeds.build)
-        history = self._train(
+        history, trained = self._train(
             model,
             architecture,
             X,
@@ -298,8 +294,11 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             epochs=self.epochs,
             early_stopping=self.early_stopping,
             seeds=seeds,
+            branches=network["branches"],
         )
-        self._store_fit(model, architecture, history, X, target, network["branches"])
+        self._store_fit(
+            model, architecture, history, trained, target, network["branches"]
+        )
         self._finish_fit(X, target)
         return self
 
@@ -337,16 +336,28 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         # the rows in a new order at each pass, reproducibly
         epochs_done = len(history.get("loss", ()))
         seeds = seeds._replace(shuffle=(seeds.shuffle + epochs_done) % _INT32_MAX)
-        epoch = self._train(
-            model, architecture, X, target, epochs=1, early_stopping=False, seeds=seeds
+        epoch, trained = self._train(
+            model,
+            architecture,
+            X,
+            target,
+            epochs=1,
+            early_stopping=False,
+            seeds=seeds,
+            branches=branches,
         )
         history = {k: [*history.get(k, ()), *v] for k, v in epoch.items()}
-        self._store_fit(model, architecture, history, X, target, branches)
+        self._store_fit(model, architecture, history, trained, target, branches)
         return self
 
     def _build_network(self, X, target, network, seed):
-        """The compiled network of a new fit, and its trainer-cache architecture."""
-        compile_kwargs = _build.compile_kwargs(self, target.loss)
+        """The network of a new fit and its trainer-cache architecture.
+
+        skprecmed's own network is returned as a :class:`._build.Recipe`:
+        it is built only if no cached trainer has its start, and the fitted
+        estimator's Keras model only when it is used. The user's network is
+        built and compiled here.
+        """
         if self.model is None:
             # only then: other networks keep their trainer-cache keys
             if target.output_groups > 1:
@@ -356,19 +367,17 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             smoothing = target.output_groups > 1 and target.output_smoothing
             if smoothing:
                 network = {**network, "output_smoothing": True}
-            model, architecture = _build.build_default(
+            recipe = _build.Recipe(
                 X.shape[1:],
                 target.n_outputs,
                 target.activation,
                 network,
-                compile_kwargs,
+                _build.compile_spec(self, target.loss),
                 seed,
+                output_bias=target.output_bias,
+                output_smoothing=target.output_smoothing if smoothing else None,
             )
-            if target.output_bias is not None:
-                set_output_bias(model, target.output_bias)
-            if smoothing:
-                set_output_smoothing(model, target.output_smoothing)
-            return model, architecture
+            return recipe, recipe.architecture
         if self.ensemble_size > 1:
             raise ValueError(
                 "ensemble_size > 1 builds skprecmed's own networks; with a "
@@ -378,16 +387,47 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             self.model,
             self.model_kwargs,
             _builder_meta(X, target),
-            compile_kwargs,
+            _build.compile_kwargs(self, target.loss),
             self.get_params(),
             seed,
         )
         return model, None  # the user's network is trained itself
 
-    def _train(self, model, architecture, X, target, *, epochs, early_stopping, seeds):
-        """Train ``model`` in place on ``(X, target)``; its history."""
+    def _train(
+        self,
+        network,
+        architecture,
+        X,
+        target,
+        *,
+        epochs,
+        early_stopping,
+        seeds,
+        branches,
+    ):
+        """Train ``network`` on ``(X, target)``; its history and what it holds.
+
+        What it holds: the NumPy inference plan, and for a recipe (a network
+        not built) the trained state, both read from the trained Keras model
+        before it goes back to the trainer cache, with the embeddings of
+        unknown categories filled in first.
+        """
+
+        def finish(model):
+            if branches:
+                fill_unknown_embeddings(
+                    model, branches, X, ensemble_size=self.ensemble_size
+                )
+            plan = (
+                make_plan(model, self.n_features_in_, probe=X)
+                if self.architecture == "dense"
+                else None
+            )
+            recipe = isinstance(network, _build.Recipe)
+            return plan, _trainers.state(model) if recipe else None
+
         return _training.train(
-            model,
+            network,
             X,
             target.y,
             sample_weight=target.sample_weight,
@@ -405,11 +445,23 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
             split_seed=seeds.split,
             callbacks=self.callbacks,
             verbose=self.verbose,
+            finish=finish,
         )
 
-    def _store_fit(self, model, architecture, history, X, target, branches):
-        """Set the fitted attributes and make the NumPy inference plan."""
-        self.model_ = model
+    def _store_fit(self, network, architecture, history, trained, target, branches):
+        """Set the fitted attributes, the network's model and inference plan.
+
+        ``trained`` is what :meth:`_train` returned with the history.
+        """
+        plan, state = trained
+        if isinstance(network, _build.Recipe):
+            # the Keras model is built when first used (NetworkPicklingMixin)
+            vars(self).pop("model_", None)
+            self._pending_model = (network, state)
+        else:
+            vars(self).pop("_pending_model", None)
+            self.model_ = network
+        vars(self).pop("_model_archive", None)
         self.history_ = history
         self.n_iter_ = len(history.get("loss", ()))
         self._architecture = architecture
@@ -417,19 +469,12 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         for name, value in target.attributes.items():
             setattr(self, name, value)
         if branches:
-            fill_unknown_embeddings(
-                model, branches, X, ensemble_size=self.ensemble_size
-            )
             self.branch_columns_ = {
                 branch.name: np.asarray(branch.columns) for branch in branches
             }
         else:  # a refit without branches
             vars(self).pop("branch_columns_", None)
-        self._inference_plan = (
-            make_plan(model, self.n_features_in_, probe=X)
-            if self.architecture == "dense"
-            else None
-        )
+        self._inference_plan = plan
 
     def _network_kwargs(self):
         if self.branches is not None and (

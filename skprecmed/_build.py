@@ -24,7 +24,7 @@ import re
 import threading
 
 from ._keras import import_keras
-from ._network import build_network
+from ._network import build_network, set_output_bias, set_output_smoothing
 
 _python_random_lock = threading.RLock()
 
@@ -160,10 +160,20 @@ def compile_kwargs(estimator, loss):
         ``optimizer`` (a fresh instance), ``loss`` and ``metrics``, as
         scikeras passes them to a model-building function.
     """
+    return make_compile_kwargs(*compile_spec(estimator, loss))
+
+
+def compile_spec(estimator, loss):
+    """What :func:`make_compile_kwargs` needs, read from ``estimator`` now."""
+    return estimator.optimizer, estimator.learning_rate_init, estimator.metrics, loss
+
+
+def make_compile_kwargs(optimizer, learning_rate, metrics, loss):
+    """Fresh arguments of ``Model.compile`` (see :func:`compile_kwargs`)."""
     return {
-        "optimizer": make_optimizer(estimator.optimizer, estimator.learning_rate_init),
+        "optimizer": make_optimizer(optimizer, learning_rate),
         "loss": _loss(loss),
-        "metrics": _metrics(estimator.metrics),
+        "metrics": _metrics(metrics),
     }
 
 
@@ -197,6 +207,12 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         model = build_network(
             input_shape, n_outputs, output_activation, seed=seed, **network
         )
+    model.compile(**_compile_arguments(kwargs, network))
+    return model, _architecture(input_shape, n_outputs, output_activation, network)
+
+
+def _compile_arguments(kwargs, network):
+    """Every argument of ``compile`` for skprecmed's own network."""
     if network.get("ensemble_size", 1) > 1:
         from ._losses import MemberMeanLoss
 
@@ -209,7 +225,11 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
     # TensorFlow compiling costs more than it saves here)
     _, keras = import_keras()
     jit = keras.backend.backend() == "jax"
-    model.compile(**kwargs, jit_compile=jit, steps_per_execution=32)
+    return {**kwargs, "jit_compile": jit, "steps_per_execution": 32}
+
+
+def _architecture(input_shape, n_outputs, output_activation, network):
+    """Everything a network depends on except its seed, as plain values."""
     # plain values only: the key is kept on the estimator (partial_fit) and
     # saved with it, and model files trust no skprecmed-internal types
     plain = {
@@ -218,13 +238,120 @@ def build_default(input_shape, n_outputs, output_activation, network, kwargs, se
         else value
         for name, value in network.items()
     }
-    architecture = (
+    return (
         tuple(input_shape),
         n_outputs,
         output_activation,
         sorted(plain.items()),
     )
-    return model, architecture
+
+
+class Recipe:
+    """How to build one fit's network of skprecmed's own, again and again.
+
+    Everything :func:`build_default` takes, captured when ``fit`` starts,
+    and the starting values set after building (the output layer's bias,
+    the smoothing strength, the learning rate): the values that differ
+    between fits sharing a trainer (:mod:`._trainers`). Building it twice
+    gives two networks with the same starting state, since every random
+    layer is seeded from ``seed``; so a fit can train a cached trainer set
+    to that state, and the Keras model of the fitted estimator is built
+    only when it is used.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Shape of one sample.
+    n_outputs : int
+        Units of the output layer.
+    output_activation : str
+        Activation of the output layer.
+    network : dict
+        The architecture hyperparameters of :func:`build_network`.
+    compile_spec : tuple
+        :func:`compile_spec` of the fit.
+    seed : int
+        Seed of the network's initialisers and dropout layers.
+    output_bias : array-like or None, default=None
+        Starting bias of every output layer (see
+        :func:`._network.set_output_bias`).
+    output_smoothing : float or None, default=None
+        Smoothing strength of time-varying output layers.
+
+    Attributes
+    ----------
+    architecture : tuple
+        The trainer-cache architecture, as :func:`build_default` returns it.
+    seed : int
+
+    Examples
+    --------
+    >>> from skprecmed._build import Recipe
+    >>> spec = ("adam", 1e-3, None, "binary_crossentropy")
+    >>> recipe = Recipe((3,), 1, "sigmoid", {"hidden_layer_sizes": (4,)}, spec, 0)
+    >>> first, second = recipe.build(), recipe.build()
+    >>> all((a == b).all() for a, b in zip(first.get_weights(), second.get_weights()))
+    True
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        n_outputs,
+        output_activation,
+        network,
+        compile_spec,
+        seed,
+        output_bias=None,
+        output_smoothing=None,
+    ):
+        self._arguments = (tuple(input_shape), n_outputs, output_activation, network)
+        self._compile_spec = compile_spec
+        self.seed = seed
+        self._output_bias = output_bias
+        self._output_smoothing = output_smoothing
+        self.architecture = _architecture(*self._arguments)
+        self._compile_config = None
+
+    def build(self):
+        """A new compiled network in its starting state."""
+        kwargs = make_compile_kwargs(*self._compile_spec)
+        model, _ = build_default(*self._arguments, kwargs, self.seed)
+        self.set_start(model)
+        return model
+
+    def compile_config(self):
+        """What ``build().get_compile_config()`` returns, without building."""
+        if self._compile_config is None:
+            _, keras = import_keras()
+            network = self._arguments[3]
+            kwargs = _compile_arguments(
+                make_compile_kwargs(*self._compile_spec), network
+            )
+            arguments = {
+                "optimizer": kwargs["optimizer"],
+                "loss": kwargs["loss"],
+                "metrics": kwargs["metrics"],
+                "loss_weights": None,
+                "weighted_metrics": None,
+                "run_eagerly": False,
+                "steps_per_execution": kwargs["steps_per_execution"],
+                "jit_compile": kwargs["jit_compile"],
+            }
+            self._compile_config = keras.saving.serialize_keras_object(arguments)
+        return self._compile_config
+
+    def set_start(self, model):
+        """Set the values of this fit that are not the seed's in ``model``."""
+        if self._output_bias is not None:
+            set_output_bias(model, self._output_bias)
+        if self._output_smoothing is not None:
+            set_output_smoothing(model, self._output_smoothing)
+        learning_rate = self.compile_config()["optimizer"]["config"].get(
+            "learning_rate"
+        )
+        if isinstance(learning_rate, float):  # a variable, not in the cache key
+            model.optimizer.learning_rate = learning_rate
 
 
 def build_custom(model, model_kwargs, meta, kwargs, params, seed):

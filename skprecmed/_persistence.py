@@ -70,17 +70,28 @@ _load_lock = threading.Lock()
 
 
 class NetworkPicklingMixin:
-    """Pickle an estimator's fitted network as ``.keras`` bytes, load it lazily.
+    """Make an estimator's Keras model when it is first used; pickle it as bytes.
 
-    ``pickle``/``joblib`` (and skops) store ``model_`` as a
-    :class:`_SavedModel`; after unpickling, the network is loaded back
-    (importing TensorFlow) only when ``model_`` is first used, so that a
-    reloaded dense network predicts through its NumPy inference plan without
-    TensorFlow. The first use is guarded by a lock: threads that predict at
-    once on a freshly loaded estimator load the network once.
+    ``model_`` is made on first use in two cases:
+
+    * after ``fit`` trained skprecmed's own network in a cached trainer
+      (:mod:`._trainers`), the estimator keeps the network's recipe and
+      trained state; the Keras model is built from them when ``model_`` is
+      first read, so a grid search that only predicts (through the NumPy
+      inference plan) never builds one;
+    * ``pickle``/``joblib`` (and skops) store ``model_`` as a
+      :class:`_SavedModel`; after unpickling, the network is loaded back
+      (importing TensorFlow) only when ``model_`` is first used, so that a
+      reloaded dense network predicts through its NumPy inference plan
+      without TensorFlow.
+
+    The first use is guarded by a lock: threads that read ``model_`` at once
+    make it once.
     """
 
     def __getstate__(self):
+        if "_pending_model" in self.__dict__:
+            self.model_  # noqa: B018 - build it, to save it
         state = dict(super().__getstate__())
         if "model_" in state:
             state["model_"] = _SavedModel(model_to_bytes(state["model_"]))
@@ -95,14 +106,20 @@ class NetworkPicklingMixin:
         super().__setstate__(state)
 
     def __getattr__(self, name):
-        # only called when normal lookup fails: load a pickled network lazily
-        if name == "model_" and "_model_archive" in self.__dict__:
+        # only called when normal lookup fails: make the network on first use
+        made = self.__dict__
+        if name == "model_" and ("_model_archive" in made or "_pending_model" in made):
             with _load_lock:
-                if "model_" not in self.__dict__:
-                    archive = self.__dict__["_model_archive"]
-                    self.__dict__["model_"] = model_from_bytes(archive.data)
-                    del self.__dict__["_model_archive"]
-            return self.__dict__["model_"]
+                if "model_" not in made:
+                    if "_pending_model" in made:
+                        from ._trainers import build_trained
+
+                        made["model_"] = build_trained(*made["_pending_model"])
+                        del made["_pending_model"]
+                    else:
+                        made["model_"] = model_from_bytes(made["_model_archive"].data)
+                        del made["_model_archive"]
+            return made["model_"]
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r}"
         )

@@ -1,21 +1,36 @@
 """Train many networks of one architecture on one traced Keras model.
 
-Most of the cost of a small ``fit`` is TensorFlow tracing the Keras train
-function of a new model (about 0.45 s of a 0.6 s fit on the breast cancer
-data), and every traced model leaves memory behind in TensorFlow's runtime.
-A grid search or a cross-validation fits the same architecture many times.
+Most of the cost of a small ``fit`` is TensorFlow tracing the training
+function of a new model, and every traced model leaves memory behind in
+TensorFlow's runtime. A grid search or a cross-validation fits the same
+architecture many times.
 
-So a network built by skprecmed's default builder is not trained itself:
-its state (weights, batch-norm statistics, dropout seed state, and the
-freshly initialised optimizer state) is copied into a *trainer*, a model of
-the same architecture and compile configuration whose train function has
-already been traced; the trainer is trained and its state is copied back.
-Every variable is overwritten in both directions, so the result is the
-same, to the bit, as training the network directly.
+So a network of skprecmed's own is not trained itself. Each architecture
+and compile configuration has a *trainer*: a model whose training function
+has been traced. Its first fit builds the network, which becomes the
+trainer. A later fit sets the trainer's state to that fit's start and
+trains it:
 
-The learning rate is an optimizer variable, so networks that differ only in
-learning rate share a trainer. At most 8 are kept (least recently used first
-out; :func:`set_trainer_cache_size` changes that, 0 disables the cache,
+* the starting weights (and batch-norm statistics, dropout seed state) of
+  a :class:`._build.Recipe` depend only on its seed: the trainer keeps
+  those of the last few seeds, so a fit with a seed seen before (a grid
+  search with a fixed ``random_state``) builds no Keras model at all; a
+  new seed's network is built once to read them;
+* the optimizer starts from the state it had before any step, with the
+  fit's learning rate (a variable, so networks that differ only in
+  learning rate share a trainer);
+* then the fit's output bias and smoothing strength are set.
+
+The trained state is read back as arrays, and the fitted estimator builds
+its Keras model from them only when ``model_`` is first used
+(:class:`._persistence.NetworkPicklingMixin`). A fitted network that
+``partial_fit`` continues has its state copied into a trainer (cloned from
+it the first time) and back; a user's network is trained itself. Every
+variable is set, so the result is the same, to the bit, as training the
+network directly.
+
+At most 8 trainers are kept (least recently used first out;
+:func:`set_trainer_cache_size` changes that, 0 disables the cache,
 :func:`clear_trainer_cache` empties it). A trainer is removed from the cache
 while it trains, so concurrent fits in threads never share one. Keys are
 computed by the builder and passed explicitly: nothing is stored on Keras
@@ -30,6 +45,9 @@ import collections
 import json
 import threading
 
+import numpy as np
+
+from ._build import Recipe
 from ._keras import import_keras
 
 _max_trainers = 8
@@ -37,7 +55,7 @@ _trainers = collections.OrderedDict()
 _lock = threading.Lock()
 
 
-def architecture_key(architecture, model):
+def architecture_key(architecture, compile_config):
     """The cache key of a network built by skprecmed, or None for no caching.
 
     Parameters
@@ -45,18 +63,18 @@ def architecture_key(architecture, model):
     architecture : object with a stable ``repr``
         Everything the builder used to build the network except its seed
         (input shape, outputs, hyperparameters).
-    model : keras.Model
-        The compiled network.
+    compile_config : dict or None
+        The network's ``get_compile_config()`` (None: not compiled).
 
     Returns
     -------
     key : str or None
     """
-    if architecture is None or not model.compiled:
+    if architecture is None or compile_config is None:
         return None
-    config = model.get_compile_config()
+    config = compile_config
     # "adam_3": Keras numbers the instances; a float learning rate lives in
-    # a variable, copied at each fit
+    # a variable, set at each fit
     skip = {"name"}
     if isinstance(config["optimizer"]["config"].get("learning_rate"), float):
         skip.add("learning_rate")
@@ -68,7 +86,7 @@ def architecture_key(architecture, model):
 
 
 class Trainer:
-    """A model to train in a network's place, and the functions traced for it.
+    """A model to train in a network's place, and what is kept with it.
 
     Parameters
     ----------
@@ -80,11 +98,24 @@ class Trainer:
     model : keras.Model
     traced : dict
         Functions traced for ``model``, filled by their users.
+    starts : OrderedDict
+        The starting weights of the networks of this architecture, by the
+        seed they were built with (:class:`._build.Recipe`), so that a fit
+        whose seed was seen before builds nothing.
+    fresh_optimizer : tuple of ndarray or None
+        The optimizer's state before any step.
     """
 
     def __init__(self, model):
         self.model = model
         self.traced = {}
+        self.starts = collections.OrderedDict()
+        self.fresh_optimizer = None
+
+
+#: starting weights kept per trainer, one per seed (a grid search with a
+#: fixed ``random_state`` needs one)
+_MAX_STARTS = 4
 
 
 def _built_optimizer_variables(model):
@@ -93,61 +124,110 @@ def _built_optimizer_variables(model):
     return model.optimizer.variables
 
 
+def _assign(targets, values):
+    if len(values) != len(targets):
+        raise RuntimeError("trainer and network have different variables")
+    for target, value in zip(targets, values, strict=True):
+        target.assign(value)
+
+
+def _values(variables):
+    return tuple(np.array(v) for v in variables)
+
+
 def _copy_state(source, target):
-    pairs = [
-        (source.variables, target.variables),
-        (_built_optimizer_variables(source), _built_optimizer_variables(target)),
-    ]
-    for sources, targets in pairs:
-        if len(sources) != len(targets):
-            raise RuntimeError("trainer and network have different variables")
-        for s, t in zip(sources, targets, strict=True):
-            t.assign(s)
+    _assign(target.variables, source.variables)
+    _assign(_built_optimizer_variables(target), _built_optimizer_variables(source))
 
 
-def checkout(model, key):
-    """Return the trainer to train in place of ``model``, holding its state.
+def state(model):
+    """The state of ``model``: its variables' and its optimizer's, as arrays."""
+    return _values(model.variables), _values(_built_optimizer_variables(model))
+
+
+def build_trained(recipe, trained):
+    """The Keras model of ``recipe`` holding the :func:`state` ``trained``."""
+    model = recipe.build()
+    variables, optimizer = trained
+    _assign(model.variables, variables)
+    _assign(_built_optimizer_variables(model), optimizer)
+    return model
+
+
+def checkout(network, key):
+    """Return the trainer to train in place of ``network``, holding its state.
 
     Parameters
     ----------
-    model : keras.Model
-        A compiled network.
+    network : keras.Model or ._build.Recipe
+        A compiled network, or the recipe of skprecmed's own network of a
+        new fit (built only when no cached trainer has its start).
     key : str or None
         :func:`architecture_key` of the network joined with what the traced
         train function depends on besides it (the shape of a target row,
         whether there are sample weights and validation data). ``None``, a
-        disabled cache, or a compile configuration Keras cannot make again
-        (an unregistered metric class) trains ``model`` itself.
+        disabled cache, or, for a model, a compile configuration Keras
+        cannot make again (an unregistered metric class) trains the network
+        itself.
 
     Returns
     -------
     trainer : Trainer
-        Pass it to :func:`checkin` with ``model`` after training.
+        Pass it to :func:`checkin` with ``network`` after training.
     """
+    recipe = network if isinstance(network, Recipe) else None
     if key is None or _max_trainers == 0:
-        return Trainer(model)
+        return Trainer(network if recipe is None else recipe.build())
     with _lock:
         trainer = _trainers.pop(key, None)
+    if recipe is not None:
+        return _start(trainer, recipe)
     if trainer is None:
         _, keras = import_keras()
         try:
-            clone = keras.models.clone_model(model)
-            clone.compile_from_config(model.get_compile_config())
+            clone = keras.models.clone_model(network)
+            clone.compile_from_config(network.get_compile_config())
         except TypeError:
             # an object Keras cannot make again from its config (a user's
             # metric class not registered with keras.saving): the network
             # is trained itself, uncached
-            return Trainer(model)
+            return Trainer(network)
         trainer = Trainer(clone)
-    _copy_state(model, trainer.model)
+    _copy_state(network, trainer.model)
     return trainer
 
 
-def checkin(trainer, model, key):
-    """Copy the trained state back into ``model`` and keep the trainer."""
-    if trainer.model is model:
+def _start(trainer, recipe):
+    """``trainer`` (a new one if None) set to the start of ``recipe``'s fit."""
+    if trainer is None:  # the first of its architecture: the network itself
+        trainer = Trainer(recipe.build())
+        trainer.starts[recipe.seed] = _values(trainer.model.variables)
+        trainer.fresh_optimizer = _values(_built_optimizer_variables(trainer.model))
+        return trainer
+    start = trainer.starts.get(recipe.seed)
+    if start is None:  # built as any first fit of this seed, then dropped
+        network = recipe.build()
+        start = _values(network.variables)
+        if trainer.fresh_optimizer is None:  # a trainer cloned from a model
+            trainer.fresh_optimizer = _values(_built_optimizer_variables(network))
+        trainer.starts[recipe.seed] = start
+        while len(trainer.starts) > _MAX_STARTS:
+            trainer.starts.popitem(last=False)
+    trainer.starts.move_to_end(recipe.seed)
+    _assign(trainer.model.variables, start)
+    _assign(trainer.model.optimizer.variables, trainer.fresh_optimizer)
+    recipe.set_start(trainer.model)
+    return trainer
+
+
+def checkin(trainer, network, key):
+    """Keep the trainer; a model (not a recipe) gets the trained state back."""
+    if trainer.model is network:
         return
-    _copy_state(trainer.model, model)
+    if not isinstance(network, Recipe):
+        _copy_state(trainer.model, network)
+    if key is None or _max_trainers == 0:
+        return
     with _lock:
         _trainers[key] = trainer
         while len(_trainers) > _max_trainers:

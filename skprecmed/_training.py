@@ -8,7 +8,9 @@ backends (JAX) Keras' ``fit`` trains it on a seeded NumPy
 ``keras.utils.PyDataset``.
 
 Everything :func:`train` needs arrives as an explicit keyword argument; it
-returns the history and leaves the trained weights in the model.
+returns the history and leaves the trained weights in the model (or, for a
+network still to be built, hands the trained trainer to a ``finish``
+function).
 """
 
 import json
@@ -17,6 +19,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from . import _epochs, _trainers
+from ._build import Recipe
 from ._keras import import_keras, trainer_retracing_silenced
 
 
@@ -72,7 +75,7 @@ def split_validation(X, y, sample_weight, *, fraction, stratify, seed):
 
 
 def train(
-    model,
+    network,
     X,
     y,
     *,
@@ -89,13 +92,16 @@ def train(
     split_seed,
     callbacks,
     verbose,
+    finish=None,
 ):
-    """Train ``model`` in place and return its history.
+    """Train ``network`` and return its history.
 
     Parameters
     ----------
-    model : keras.Model
-        A compiled network.
+    network : keras.Model or ._build.Recipe
+        A compiled network, trained in place, or the recipe of skprecmed's
+        own network of a new fit, trained in a cached trainer (built only
+        if there is none; see :mod:`skprecmed._trainers`).
     X, y : ndarray
         Training data and the target as the network's loss takes it.
     sample_weight : ndarray or None
@@ -123,11 +129,16 @@ def train(
         The user's callbacks.
     verbose : int
         Keras' verbosity.
+    finish : callable, default=None
+        Called with the trained Keras model (the network, or the trainer
+        holding its state) before the trainer goes back to the cache.
 
     Returns
     -------
     history : dict of str to list of float
         Loss (and metrics) per epoch.
+    finished : object
+        What ``finish`` returned (None without it).
 
     Raises
     ------
@@ -164,10 +175,14 @@ def train(
     batch_size = min(batch_size, len(X))
     key = None
     if architecture is not None:
-        architecture = _trainers.architecture_key(architecture, model)
+        if isinstance(network, Recipe):
+            config = network.compile_config()
+        else:
+            config = network.get_compile_config() if network.compiled else None
+        architecture = _trainers.architecture_key(architecture, config)
         depends_on = (y.shape[1:], sample_weight is None, validation_data is None)
         key = json.dumps([architecture, depends_on], default=repr)
-    trainer = _trainers.checkout(model, key)
+    trainer = _trainers.checkout(network, key)
     with trainer_retracing_silenced():
         if _epochs.supports(trainer.model, callbacks, verbose):
             history = _epochs.fit(
@@ -193,10 +208,11 @@ def train(
                 callbacks=callbacks,
                 verbose=verbose,
             )
-    _trainers.checkin(trainer, model, key)
     history = {k: [float(v) for v in values] for k, values in history.items()}
-    _check_finite(history, model)
-    return history
+    _check_finite(history, trainer.model)
+    finished = None if finish is None else finish(trainer.model)
+    _trainers.checkin(trainer, network, key)
+    return history, finished
 
 
 def _keras_fit(

@@ -57,7 +57,7 @@ def test_fits_with_a_metric_named_by_keras_share_a_trainer(tiny):
     assert len(_trainers._trainers) == 1
 
 
-def test_a_metric_class_keras_cannot_remake_trains_the_network_itself(tiny):
+def test_a_metric_class_keras_cannot_remake_is_made_again_for_each_fit(tiny):
     import keras
 
     class Ones(keras.metrics.Mean):  # not registered with keras.saving
@@ -67,7 +67,81 @@ def test_a_metric_class_keras_cannot_remake_trains_the_network_itself(tiny):
     X, y = tiny
     clf = KerasNetClassifier(**fast(metrics=[Ones], epochs=2)).fit(X, y)
     assert clf.history_["mean"] == [1.0, 1.0]
-    assert len(_trainers._trainers) == 0  # uncached, not an error
+    assert len(_trainers._trainers) == 1  # a fit makes the class again: cached
+    clear_trainer_cache()
+    # continuing needs a clone of the fitted model, which Keras cannot make:
+    # the model is trained itself, uncached, not an error
+    clf.partial_fit(X, y)
+    assert clf.history_["mean"] == [1.0, 1.0, 1.0]
+    assert len(_trainers._trainers) == 0
+
+
+def _same_state(a, b):
+    pairs = [
+        *zip(a.variables, b.variables, strict=True),
+        *zip(a.optimizer.variables, b.optimizer.variables, strict=True),
+    ]
+    for x, y in pairs:
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_a_fit_builds_its_keras_model_only_when_it_is_used(cancer):
+    X, y = cancer
+    params = fast(dropout=0.2, early_stopping=True, epochs=6)
+    clf = KerasNetClassifier(**params).fit(X, y)
+    assert "model_" not in vars(clf)  # trained in the trainer, not built
+    proba = clf.predict_proba(X)  # the NumPy inference plan
+    assert "model_" not in vars(clf)
+    previous = set_trainer_cache_size(0)
+    try:
+        direct = KerasNetClassifier(**params).fit(X, y)  # built, trained itself
+    finally:
+        set_trainer_cache_size(previous)
+    np.testing.assert_array_equal(proba, direct.predict_proba(X))
+    _same_state(clf.model_, direct.model_)  # weights, dropout seed, optimizer
+    assert "model_" in vars(clf) and "_pending_model" not in vars(clf)
+    np.testing.assert_allclose(
+        np.asarray(clf.model_(X.astype("float32")))[:, 0], proba[:, 1], atol=1e-6
+    )
+
+
+def test_a_seen_seed_restarts_from_its_own_start_at_any_learning_rate(cancer):
+    X, y = cancer
+    clfs = [
+        KerasNetClassifier(**fast(random_state=seed, learning_rate_init=lr)).fit(X, y)
+        for seed, lr in [(0, 0.1), (1, 0.01), (0, 0.001)]
+    ]
+    assert len(_trainers._trainers) == 1
+    previous = set_trainer_cache_size(0)
+    try:
+        direct = KerasNetClassifier(**fast(learning_rate_init=0.001)).fit(X, y)
+    finally:
+        set_trainer_cache_size(previous)
+    assert clfs[2].history_ == direct.history_
+    _same_state(clfs[2].model_, direct.model_)
+    assert float(clfs[2].model_.optimizer.learning_rate) == pytest.approx(0.001)
+    assert float(clfs[0].model_.optimizer.learning_rate) == pytest.approx(0.1)
+
+
+def test_threads_reading_a_new_fits_model_get_one_model(cancer):
+    X, y = cancer
+    clf = KerasNetClassifier(**fast()).fit(X, y)
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: clf.model_, range(8)))
+    assert all(model is models[0] for model in models)
+
+
+def test_a_refit_replaces_a_model_already_built(cancer):
+    X, y = cancer
+    clf = KerasNetClassifier(**fast()).fit(X, y)
+    first = clf.model_
+    clf.set_params(random_state=7).fit(X[:300], y[:300])
+    assert clf.model_ is not first
+    np.testing.assert_allclose(
+        np.asarray(clf.model_(X[:5].astype("float32")))[:, 0],
+        clf.predict_proba(X[:5])[:, 1],
+        atol=1e-6,
+    )
 
 
 def test_fitted_estimators_do_not_share_state(tiny):
