@@ -227,3 +227,34 @@ def test_a_users_metric_class_is_made_as_given():
     made = [_metrics([Seen])[0] for _ in range(2)]
     assert all(type(m) is Seen for m in made)
     assert made[1].name[-1].isdigit()  # numbered, as Keras made it
+
+
+def _specs():
+    import keras
+
+    return [
+        (("adam", 1e-3, ["AUC", "accuracy"], "binary_crossentropy"), 1),
+        (("sgd", 0.1, None, "mse"), 3),
+        (
+            (
+                keras.optimizers.RMSprop(learning_rate=0.01),
+                None,
+                [keras.metrics.AUC()],
+                keras.losses.BinaryCrossentropy(),
+            ),
+            1,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_a_recipe_gives_its_networks_compile_configuration_unbuilt(case):
+    # the trainer-cache key of a fit (a recipe) and of partial_fit (a model)
+    from skprecmed._build import Recipe
+
+    spec, members = _specs()[case]
+    network = {"hidden_layer_sizes": (3,), "ensemble_size": members}
+    recipe = Recipe((4,), 1, "sigmoid", network, spec, 0)
+    again = Recipe((4,), 1, "sigmoid", network, spec, 1)  # memoised when plain
+    assert recipe.compile_config() == recipe.build().get_compile_config()
+    assert again.compile_config() == recipe.compile_config()
