@@ -454,14 +454,14 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         ``trained`` is what :meth:`_train` returned with the history.
         """
         plan, state = trained
-        if isinstance(network, _build.Recipe):
-            # the Keras model is built when first used (NetworkPicklingMixin)
-            vars(self).pop("model_", None)
-            self._pending_model = (network, state)
-        else:
-            vars(self).pop("_pending_model", None)
+        for name in ("model_", "_pending_model", "_model_archive"):
+            vars(self).pop(name, None)  # an earlier fit's
+        if not isinstance(network, _build.Recipe):
             self.model_ = network
-        vars(self).pop("_model_archive", None)
+        elif plan is None:  # predictions need the Keras model: built now
+            self.model_ = _trainers.build_trained(network, state)
+        else:  # built when first used (NetworkPicklingMixin)
+            self._pending_model = (network, state)
         self.history_ = history
         self.n_iter_ = len(history.get("loss", ()))
         self._architecture = architecture

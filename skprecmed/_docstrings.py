@@ -116,9 +116,9 @@ verbose : int, default=0
 
 COMMON_ATTRIBUTES = """\
 model_ : keras.Model
-    The trained network. For skprecmed's own networks it is built from the
-    trained weights when first read (predictions of dense networks do not
-    need it), so the first read takes a few milliseconds.
+    The trained network. For skprecmed's own dense networks it is built
+    from the trained weights when first read (their predictions do not need
+    it), so the first read takes a few milliseconds.
 history_ : dict of str to list of float
     Loss and metrics per epoch (``val_`` keys with early stopping).
 n_iter_ : int
