@@ -355,11 +355,16 @@ class Recipe:
         self.architecture = _architecture(*self._arguments)
         self._compile_config = None
 
-    def build(self):
-        """A new compiled network in its starting state."""
+    def build(self, start=True):
+        """A new compiled network in its starting state.
+
+        With ``start=False``, the values :meth:`set_start` sets are left as
+        the seed and the builder give them.
+        """
         kwargs = make_compile_kwargs(*self._compile_spec)
         model, _ = build_default(*self._arguments, kwargs, self.seed)
-        self.set_start(model)
+        if start:
+            self.set_start(model)
         return model
 
     def compile_config(self):

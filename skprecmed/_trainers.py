@@ -114,8 +114,10 @@ class Trainer:
 
 
 #: starting weights kept per trainer, one per seed (a grid search with a
-#: fixed ``random_state`` needs one)
+#: fixed ``random_state`` needs one), and at most this many bytes of them
+#: (the last one is always kept: a large network keeps only it)
 _MAX_STARTS = 4
+_MAX_START_BYTES = 16 * 2**20
 
 
 def _built_optimizer_variables(model):
@@ -198,26 +200,40 @@ def checkout(network, key):
 
 
 def _start(trainer, recipe):
-    """``trainer`` (a new one if None) set to the start of ``recipe``'s fit."""
+    """``trainer`` (a new one if None) set to the start of ``recipe``'s fit.
+
+    The starts kept are the seed's alone (read before the fit's own values
+    are set), so fits that set different ones share them.
+    """
     if trainer is None:  # the first of its architecture: the network itself
-        trainer = Trainer(recipe.build())
-        trainer.starts[recipe.seed] = _values(trainer.model.variables)
+        trainer = Trainer(recipe.build(start=False))
+        _remember(trainer, recipe.seed, _values(trainer.model.variables))
         trainer.fresh_optimizer = _values(_built_optimizer_variables(trainer.model))
+        recipe.set_start(trainer.model)
         return trainer
     start = trainer.starts.get(recipe.seed)
     if start is None:  # built as any first fit of this seed, then dropped
-        network = recipe.build()
+        network = recipe.build(start=False)
         start = _values(network.variables)
         if trainer.fresh_optimizer is None:  # a trainer cloned from a model
             trainer.fresh_optimizer = _values(_built_optimizer_variables(network))
-        trainer.starts[recipe.seed] = start
-        while len(trainer.starts) > _MAX_STARTS:
-            trainer.starts.popitem(last=False)
-    trainer.starts.move_to_end(recipe.seed)
+    _remember(trainer, recipe.seed, start)
     _assign(trainer.model.variables, start)
     _assign(trainer.model.optimizer.variables, trainer.fresh_optimizer)
     recipe.set_start(trainer.model)
     return trainer
+
+
+def _remember(trainer, seed, start):
+    starts = trainer.starts
+    starts[seed] = start
+    starts.move_to_end(seed)
+    while len(starts) > 1 and (
+        len(starts) > _MAX_STARTS
+        or sum(a.nbytes for values in starts.values() for a in values)
+        > _MAX_START_BYTES
+    ):
+        starts.popitem(last=False)
 
 
 def checkin(trainer, network, key):

@@ -231,3 +231,33 @@ def test_each_fit_names_its_optimizer_variables_alike(tiny):
     first, second = (KerasNetClassifier(**fast()).fit(X, y).model_ for _ in range(2))
     assert first.optimizer.name == "adam"
     assert len(names(first)) > 4 and names(first) == names(second)
+
+
+def test_fits_setting_other_starting_values_share_the_seeds_start(whas_scaled):
+    from skprecmed import KerasNetDiscreteTimeSurvivalAnalysis as Discrete
+
+    class NoBias(Discrete):  # leaves the output bias at the initializer's zeros
+        _init_output_bias = False
+
+    X, y = whas_scaled
+    params = {"epochs": 2, "hidden_layer_sizes": (4,), "random_state": 0}
+    Discrete(**params).fit(X, y)  # sets the life-table bias on the trainer
+    shared = NoBias(**params).fit(X, y)
+    assert len(_trainers._trainers) == 1
+    previous = set_trainer_cache_size(0)
+    try:
+        direct = NoBias(**params).fit(X, y)
+    finally:
+        set_trainer_cache_size(previous)
+    _same_state(shared.model_, direct.model_)
+
+
+def test_a_trainer_keeps_a_few_starts_and_fewer_large_ones(tiny, monkeypatch):
+    X, y = tiny
+    for seed in range(6):
+        KerasNetClassifier(**fast(random_state=seed)).fit(X, y)
+    (trainer,) = _trainers._trainers.values()
+    assert len(trainer.starts) == _trainers._MAX_STARTS
+    monkeypatch.setattr(_trainers, "_MAX_START_BYTES", 1)  # any start is large
+    KerasNetClassifier(**fast(random_state=9)).fit(X, y)
+    assert len(trainer.starts) == 1  # the last fit's, which it trained from
