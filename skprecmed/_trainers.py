@@ -265,9 +265,11 @@ def clear_trainer_cache():
 def set_trainer_cache_size(max_trainers):
     """Set how many traced trainers are kept; 0 disables the cache.
 
-    Each trainer holds one network's variables and a traced train function
-    (about 0.3 MB for a small dense network). With the cache disabled every
-    ``fit`` traces a new train function: slower, the same results.
+    Each trainer holds one network's variables, its optimizer's starting
+    state, the starting weights of up to four seeds and a traced train
+    function (about 0.3 MB for a small dense network). With the cache
+    disabled every ``fit`` builds and traces a new network: slower, the same
+    results.
 
     Parameters
     ----------
