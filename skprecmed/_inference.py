@@ -71,8 +71,10 @@ class InferencePlan:
         computed from the inputs, outputs side by side: an ensemble, or the
         branches of a multi-modal network), ``("select", columns)`` (some
         columns), ``("category_ids", sizes, offsets)`` (codes to rows of an
-        embedding table), ``("embedding", table)`` (the rows) or
-        ``("flatten",)``.
+        embedding table), ``("embedding", table)`` (the rows),
+        ``("flatten",)`` or ``("members_softmax", members)`` (a softmax
+        within each of ``members`` equal blocks of columns: an ensemble's
+        class probabilities).
 
     Examples
     --------
@@ -153,6 +155,9 @@ def _run(steps, X, out=None):
             out = step[1][out]
         elif kind == "flatten":
             out = out.reshape(len(out), -1)
+        elif kind == "members_softmax":
+            grouped = out.reshape(len(out), step[1], -1)
+            out = _ACTIVATIONS["softmax"](grouped).reshape(len(out), -1)
         else:
             out = _ACTIVATIONS[step[1]](out)
     return out
@@ -190,6 +195,15 @@ def _layer_steps(layer):
             return None
         bias = np.asarray(layer.bias, dtype=np.float32) if layer.use_bias else None
         steps = [("dense", np.asarray(layer.kernel, dtype=np.float32), bias)]
+        return steps + ([] if name == "linear" else [("activation", name)])
+    if kind == "MembersDense":  # an ensemble's layers: one masked dense layer
+        name = _activation_name(layer.activation)
+        if name is None:
+            return None
+        kernel = np.asarray(layer.effective_kernel, dtype=np.float32)
+        steps = [("dense", kernel, np.asarray(layer.bias, dtype=np.float32))]
+        if name == "softmax":  # within each member's block
+            return steps + [("members_softmax", layer.members)]
         return steps + ([] if name == "linear" else [("activation", name)])
     if kind == "TimeVaryingDense":  # one dense layer, differently parameterised
         kernel = np.asarray(layer.kernel, dtype=np.float32)

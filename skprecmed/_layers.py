@@ -2,9 +2,11 @@
 
 ``SelectColumns`` and ``CategoryIds`` build multi-modal networks;
 ``TimeVaryingDense`` is the output layer of the discrete-time survival
-networks. All are registered for saving (``skprecmed>SelectColumns``, ...);
-their configs hold integers, booleans and Keras' own initializer and regularizer
-configs only, so the safe model format accepts them (see
+networks; ``MembersDense`` holds a layer of every member of a dense
+ensemble. All are registered for saving (``skprecmed>SelectColumns``,
+...); their configs hold integers, booleans, activation names and Keras'
+own initializer and regularizer configs only, so the safe model format
+accepts them (see
 ``_model_file.KERAS_REGISTERED``).
 """
 
@@ -217,4 +219,129 @@ class TimeVaryingDense(keras.layers.Layer):
             if self.kernel_regularizer is not None
             else None,
             "smoothing": self.smoothing,
+        }
+
+
+@keras.saving.register_keras_serializable(package="skprecmed")
+class MembersDense(keras.layers.Layer):
+    """One dense layer of each member of an ensemble, as a single layer.
+
+    The input holds each member's features side by side (``members`` blocks
+    of equal width), then ``shared_inputs`` columns every member reads (the
+    network's inputs: a first hidden layer, or a skip connection). Member
+    ``m``'s outputs, ``units`` columns at block ``m``, are those of a
+    ``Dense(units)`` on its own block and the shared columns: the kernel is
+    block-diagonal on the members' blocks and full on the shared rows. Its
+    other entries are held at zero (the kernel is multiplied by that
+    pattern), so they get no gradient and no penalty. One matrix product
+    then serves all members: in a small network TensorFlow's cost per
+    operation, not the arithmetic, is what an ensemble multiplies.
+
+    Each member's kernel starts as ``GlorotUniform(seed)`` of its own
+    ``Dense`` would, one seed per member, and the bias at zero.
+
+    Parameters
+    ----------
+    units : int
+        Outputs of each member.
+    members : int
+        Number of members.
+    seeds : sequence of int
+        Seed of each member's kernel initializer.
+    shared_inputs : int, default=0
+        Trailing input columns that every member reads.
+    activation : str, default="linear"
+        Applied to each member's outputs (a softmax within each member's
+        block).
+    kernel_regularizer : regularizer or None, default=None
+        Applied to the kernel (its fixed zeros add nothing).
+    **kwargs
+        Keras layer arguments (``name``).
+    """
+
+    def __init__(
+        self,
+        units,
+        members,
+        seeds,
+        shared_inputs=0,
+        activation="linear",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.members = int(members)
+        self.seeds = [int(s) for s in seeds]
+        if len(self.seeds) != self.members:
+            raise ValueError(
+                f"MembersDense needs one seed per member ({self.members}); "
+                f"got {len(self.seeds)}."
+            )
+        self.shared_inputs = int(shared_inputs)
+        self.activation = keras.activations.get(activation)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        n_in = int(input_shape[-1])
+        own = (n_in - self.shared_inputs) // self.members
+        if own * self.members + self.shared_inputs != n_in:
+            raise ValueError(
+                f"MembersDense: {n_in} input columns are not {self.members} "
+                f"equal blocks and {self.shared_inputs} shared columns."
+            )
+        self.pattern = np.zeros((n_in, self.members * self.units), dtype="float32")
+        for m in range(self.members):
+            columns = slice(m * self.units, (m + 1) * self.units)
+            self.pattern[m * own : (m + 1) * own, columns] = 1.0
+            self.pattern[self.members * own :, columns] = 1.0
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(n_in, self.members * self.units),
+            initializer=self._initial_kernel(own),
+            regularizer=self.kernel_regularizer,
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(self.members * self.units,), initializer="zeros"
+        )
+
+    def _initial_kernel(self, own):
+        def initial(shape, dtype=None):
+            kernel = np.zeros(shape, dtype="float32")
+            for m, seed in enumerate(self.seeds):
+                glorot = keras.initializers.GlorotUniform(seed=seed)
+                values = np.asarray(glorot((own + self.shared_inputs, self.units)))
+                columns = slice(m * self.units, (m + 1) * self.units)
+                kernel[m * own : (m + 1) * own, columns] = values[:own]
+                kernel[self.members * own :, columns] = values[own:]
+            return ops.convert_to_tensor(kernel, dtype=dtype)
+
+        return initial
+
+    @property
+    def effective_kernel(self):
+        """The kernel with its fixed zeros: what the layer applies."""
+        return self.kernel * self.pattern
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, self.effective_kernel) + self.bias
+        if self.activation is keras.activations.softmax:
+            grouped = ops.reshape(outputs, (-1, self.members, self.units))
+            return ops.reshape(ops.softmax(grouped, axis=-1), ops.shape(outputs))
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.members * self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "members": self.members,
+            "seeds": self.seeds,
+            "shared_inputs": self.shared_inputs,
+            "activation": keras.activations.serialize(self.activation),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
+            if self.kernel_regularizer is not None
+            else None,
         }

@@ -90,6 +90,7 @@ KERAS_REGISTERED = frozenset(
         "skprecmed>SelectColumns",
         "skprecmed>CategoryIds",
         "skprecmed>TimeVaryingDense",
+        "skprecmed>MembersDense",
     }
 )
 #: the modules of the Keras objects skprecmed registers

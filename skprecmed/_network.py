@@ -93,9 +93,13 @@ def build_network(
     is set after building, see :func:`set_output_smoothing`). With
     ``ensemble_size`` k > 1 the model holds k such networks side by side,
     each with its own seeds, and outputs their outputs concatenated:
-    ``(n, k * n_outputs)``. Every random initialiser and dropout layer gets
-    its own seed derived from ``seed``, so the same seed builds the same
-    network without touching any global random state.
+    ``(n, k * n_outputs)``; the members of a dense network without branches
+    or output blocks share their layers' operations, one
+    :class:`~skprecmed._layers.MembersDense` per layer (each member starts
+    as it would alone; dropout draws one mask for all). Every random
+    initialiser and dropout layer gets its own seed derived from ``seed``,
+    so the same seed builds the same network without touching any global
+    random state.
 
     Parameters
     ----------
@@ -178,14 +182,82 @@ def build_network(
         outputs = _member(keras, inputs, seed=int(seed), prefix="", **member)
     else:
         seeds = np.random.RandomState(int(seed)).randint(_INT32_MAX, size=ensemble_size)
-        outputs = keras.layers.Concatenate(name="members")(
-            [
-                _member(keras, inputs, seed=int(s), prefix=f"member{i}_", **member)
-                for i, s in enumerate(seeds)
-            ]
-        )
+        seeds = [int(s) for s in seeds]
+        if architecture == "dense" and not branches and output_groups == 1:
+            outputs = _members_as_one(keras, inputs, seeds, **member)
+        else:
+            outputs = keras.layers.Concatenate(name="members")(
+                [
+                    _member(keras, inputs, seed=s, prefix=f"member{i}_", **member)
+                    for i, s in enumerate(seeds)
+                ]
+            )
     name = architecture if architecture != "dense" else "mlp"
     return keras.Model(inputs, outputs, name="multimodal" if branches else name)
+
+
+def _members_as_one(
+    keras,
+    inputs,
+    seeds,
+    *,
+    n_outputs,
+    output_activation,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    alpha,
+    batch_normalization,
+    skip_connection,
+    **_,
+):
+    """The members of a dense ensemble, each layer of theirs one ``MembersDense``.
+
+    Member ``m`` is the network :func:`_member` builds with ``seeds[m]``:
+    the same layers, and kernels that start at the same values. Batch
+    normalisation normalises each unit on its own, so one layer serves all
+    members; dropout draws one mask over all members' units (one seed).
+    Outputs are each member's, side by side, as the members' concatenation.
+    """
+    from ._layers import MembersDense
+
+    layers = keras.layers
+    regularizer = keras.regularizers.L2(alpha) if alpha else None
+    counters = [iter(range(seed, seed + 10_000)) for seed in seeds]
+    members = len(seeds)
+    n_inputs = int(inputs.shape[-1])
+    x = inputs
+    for i, units in enumerate(hidden_layer_sizes):
+        x = MembersDense(
+            int(units),
+            members,
+            [next(counter) for counter in counters],
+            shared_inputs=n_inputs if i == 0 else 0,
+            activation=activation,
+            kernel_regularizer=regularizer,
+            name=f"hidden_{i}",
+        )(x)
+        if batch_normalization:
+            x = layers.BatchNormalization(name=f"batch_norm_{i}")(x)
+        if dropout:
+            x = layers.Dropout(
+                dropout,
+                seed=[next(counter) for counter in counters][0],
+                name=f"dropout_{i}",
+            )(x)
+    shared = n_inputs if not hidden_layer_sizes else 0
+    if skip_connection and hidden_layer_sizes:
+        x = layers.Concatenate(name="skip")([x, inputs])
+        shared = n_inputs
+    return MembersDense(
+        n_outputs,
+        members,
+        [next(counter) for counter in counters],
+        shared_inputs=shared,
+        activation=output_activation,
+        kernel_regularizer=regularizer,
+        name="output",
+    )(x)
 
 
 def _member(
@@ -299,7 +371,8 @@ def set_output_bias(model, bias):
     """
     bias = np.asarray(bias, dtype="float32")
     for layer in _output_layers(model):
-        layer.bias.assign(bias)
+        # an ensemble's members as one layer: each member's bias in turn
+        layer.bias.assign(np.tile(bias, layer.bias.shape[0] // bias.size))
 
 
 def set_output_smoothing(model, strength):

@@ -102,3 +102,38 @@ def test_survival_ensemble_averages_log_risks(whas_scaled):
     members = model._forward_members(X)[:, :, 0]
     np.testing.assert_allclose(model.predict(X), members.mean(axis=1) - model._offset)
     assert model.score(X, y) > 0.6
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"hidden_layer_sizes": (8, 4), "skip_connection": True, "alpha": 1e-3},
+        {"hidden_layer_sizes": (6,), "batch_normalization": True, "dropout": 0.2},
+        {"hidden_layer_sizes": ()},
+    ],
+)
+def test_a_dense_ensemble_starts_as_its_members_built_alone(layout):
+    """The members, one MembersDense per layer, are the networks of their seeds."""
+    from skprecmed._network import _INT32_MAX, build_network
+
+    X = np.random.RandomState(0).normal(size=(20, 5)).astype("float32")
+    ensemble = build_network((5,), 3, "softmax", ensemble_size=4, seed=7, **layout)
+    assert "MembersDense" in {type(layer).__name__ for layer in ensemble.layers}
+    seeds = np.random.RandomState(7).randint(_INT32_MAX, size=4)
+    alone = [
+        np.asarray(build_network((5,), 3, "softmax", seed=int(s), **layout)(X))
+        for s in seeds
+    ]
+    np.testing.assert_allclose(
+        np.asarray(ensemble(X)), np.hstack(alone), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_a_multi_class_ensembles_members_each_give_probabilities(blobs3):
+    X, y = blobs3
+    clf = KerasNetClassifier(**fast(ensemble_size=3)).fit(X, y)
+    members = clf._forward_members(X)  # the NumPy plan
+    assert members.shape == (len(X), 3, 3)
+    np.testing.assert_allclose(members.sum(axis=2), 1.0, rtol=1e-5)
+    keras_members = np.asarray(clf.model_(X.astype("float32"))).reshape(len(X), 3, 3)
+    np.testing.assert_allclose(members, keras_members, atol=1e-5)

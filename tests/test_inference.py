@@ -161,10 +161,10 @@ def test_skip_connection_and_ensembles_have_a_plan_matching_keras(
     ).fit(X, y)
     assert clf._inference_plan is not None
     kinds = [step[0] for step in clf._inference_plan.steps]
-    if ensemble_size == 1:
-        assert "concat_input" in kinds
-    else:
-        assert kinds == ["parallel"] and len(clf._inference_plan.steps[0][1]) == 3
+    # an ensemble's members are one chain of MembersDense layers
+    assert kinds == ["dense", "activation", "concat_input", "dense", "activation"]
+    rows = 8 * ensemble_size + X.shape[1]  # the members' hidden units, then X
+    assert clf._inference_plan.steps[-2][1].shape == (rows, ensemble_size)
     members = _keras_outputs(clf, X).reshape(len(X), ensemble_size)
     np.testing.assert_allclose(
         clf.predict_proba(X)[:, 1], members.mean(axis=1), atol=1e-6
