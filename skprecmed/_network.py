@@ -96,7 +96,8 @@ def build_network(
     ``(n, k * n_outputs)``; the members of a dense network without branches
     or output blocks share their layers' operations, one
     :class:`~skprecmed._layers.MembersDense` per layer (each member starts
-    as it would alone; dropout draws one mask for all). Every random
+    as it would alone; dropout draws one mask for all), unless a kernel
+    between two hidden layers would have more than 2**18 entries. Every random
     initialiser and dropout layer gets its own seed derived from ``seed``,
     so the same seed builds the same network without touching any global
     random state.
@@ -183,7 +184,12 @@ def build_network(
     else:
         seeds = np.random.RandomState(int(seed)).randint(_INT32_MAX, size=ensemble_size)
         seeds = [int(s) for s in seeds]
-        if architecture == "dense" and not branches and output_groups == 1:
+        if (
+            architecture == "dense"
+            and not branches
+            and output_groups == 1
+            and _small_blocks(hidden_layer_sizes, ensemble_size)
+        ):
             outputs = _members_as_one(keras, inputs, seeds, **member)
         else:
             outputs = keras.layers.Concatenate(name="members")(
@@ -194,6 +200,19 @@ def build_network(
             )
     name = architecture if architecture != "dense" else "mlp"
     return keras.Model(inputs, outputs, name="multimodal" if branches else name)
+
+
+#: the largest kernel, in entries, of a layer between two hidden layers of an
+#: ensemble's members as one (mostly zeros: k times the arithmetic of the
+#: members' own kernels, which costs less than k operations only while small)
+_MAX_BLOCK_KERNEL = 2**18
+
+
+def _small_blocks(hidden_layer_sizes, members):
+    """Whether the members' kernels between hidden layers are small as one."""
+    sizes = [int(units) * members for units in hidden_layer_sizes]
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    return all(a * b <= _MAX_BLOCK_KERNEL for a, b in pairs)
 
 
 def _members_as_one(

@@ -137,3 +137,17 @@ def test_a_multi_class_ensembles_members_each_give_probabilities(blobs3):
     np.testing.assert_allclose(members.sum(axis=2), 1.0, rtol=1e-5)
     keras_members = np.asarray(clf.model_(X.astype("float32"))).reshape(len(X), 3, 3)
     np.testing.assert_allclose(members, keras_members, atol=1e-5)
+
+
+def test_large_hidden_layers_keep_the_members_side_by_side():
+    # (5 x 256) x (5 x 256) kernels would be 25 times the members' own entries
+    from skprecmed._network import build_network
+
+    wide = build_network(
+        (4,), 1, "sigmoid", hidden_layer_sizes=(256, 256), ensemble_size=5
+    )
+    small = build_network(
+        (4,), 1, "sigmoid", hidden_layer_sizes=(32, 32), ensemble_size=5
+    )
+    assert "MembersDense" not in {type(layer).__name__ for layer in wide.layers}
+    assert "MembersDense" in {type(layer).__name__ for layer in small.layers}
