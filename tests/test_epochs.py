@@ -67,6 +67,13 @@ def test_eager_or_distributed_models_train_through_keras_fit():
             "batch_size": 50,
             "metrics": ["accuracy"],
         },
+        # metrics reset inside each pass, the validation pass's too
+        {
+            "early_stopping": True,
+            "epochs": 30,
+            "n_iter_no_change": 2,
+            "metrics": ["AUC", "accuracy"],
+        },
     ],
 )
 def test_epoch_loop_and_keras_fit_train_alike(cancer, params):
@@ -111,3 +118,35 @@ def test_partial_fit_continues_through_the_loop(cancer):
         losses.append(clf.history_["loss"][-1])
     assert len(clf.history_["loss"]) == 4
     assert losses[-1] < losses[0]
+
+
+class CountedResets(keras.metrics.Mean):
+    """A user's metric whose ``reset_state`` does more than Keras' own."""
+
+    resets = 0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(keras.ops.ones_like(y_pred[:, 0]))
+
+    def reset_state(self):
+        type(self).resets += 1
+        super().reset_state()
+
+
+def test_a_users_reset_state_runs_at_each_epoch(cancer):
+    X, y = cancer
+    CountedResets.resets = 0
+    clf = KerasNetClassifier(**fast(epochs=4, metrics=[CountedResets])).fit(X, y)
+    # in Python at every epoch, not once while tracing
+    assert CountedResets.resets >= 4
+    assert len(clf.history_["mean"]) == 4
+
+
+def test_keras_own_metrics_are_reset_inside_the_pass(cancer):
+    from skprecmed import _trainers, clear_trainer_cache
+
+    X, y = cancer
+    clear_trainer_cache()
+    KerasNetClassifier(**fast(epochs=3, metrics=["AUC"])).fit(X, y)
+    (trainer,) = _trainers._trainers.values()
+    assert all(traced.resets_metrics for traced in trainer.traced.values())
