@@ -302,14 +302,8 @@ class Recipe:
 
     Parameters
     ----------
-    input_shape : tuple of int
-        Shape of one sample.
-    n_outputs : int
-        Units of the output layer.
-    output_activation : str
-        Activation of the output layer.
-    network : dict
-        The architecture hyperparameters of :func:`build_network`.
+    input_shape, n_outputs, output_activation, network
+        As :func:`build_default` takes them.
     compile_spec : tuple
         :func:`compile_spec` of the fit.
     seed : int

@@ -240,43 +240,78 @@ def _members_as_one(
     """
     from ._layers import MembersDense
 
-    layers = keras.layers
     regularizer = keras.regularizers.L2(alpha) if alpha else None
     counters = [iter(range(seed, seed + 10_000)) for seed in seeds]
     members = len(seeds)
     n_inputs = int(inputs.shape[-1])
-    x = inputs
-    for i, units in enumerate(hidden_layer_sizes):
-        x = MembersDense(
-            int(units),
+
+    def hidden(units, i):
+        return MembersDense(
+            units,
             members,
             [next(counter) for counter in counters],
             shared_inputs=n_inputs if i == 0 else 0,
             activation=activation,
             kernel_regularizer=regularizer,
             name=f"hidden_{i}",
-        )(x)
-        if batch_normalization:
-            x = layers.BatchNormalization(name=f"batch_norm_{i}")(x)
-        if dropout:
-            x = layers.Dropout(
-                dropout,
-                seed=[next(counter) for counter in counters][0],
-                name=f"dropout_{i}",
-            )(x)
-    shared = n_inputs if not hidden_layer_sizes else 0
-    if skip_connection and hidden_layer_sizes:
-        x = layers.Concatenate(name="skip")([x, inputs])
-        shared = n_inputs
+        )
+
+    x = _head(
+        keras,
+        inputs,
+        inputs,
+        hidden=hidden,
+        next_seed=lambda: [next(counter) for counter in counters][0],
+        prefix="",
+        hidden_layer_sizes=hidden_layer_sizes,
+        batch_normalization=batch_normalization,
+        dropout=dropout,
+        skip=skip_connection,
+    )
     return MembersDense(
         n_outputs,
         members,
         [next(counter) for counter in counters],
-        shared_inputs=shared,
+        shared_inputs=n_inputs if skip_connection or not hidden_layer_sizes else 0,
         activation=output_activation,
         kernel_regularizer=regularizer,
         name="output",
     )(x)
+
+
+def _head(
+    keras,
+    x,
+    features,
+    *,
+    hidden,
+    next_seed,
+    prefix,
+    hidden_layer_sizes,
+    batch_normalization,
+    dropout,
+    skip,
+):
+    """The hidden layers on ``x``, then the skip connection to ``features``.
+
+    ``hidden(units, i)`` makes hidden layer ``i`` and ``next_seed()`` each
+    dropout layer's seed, in the order the layers are built.
+    """
+    layers = keras.layers
+    for i, units in enumerate(hidden_layer_sizes):
+        x = hidden(int(units), i)(x)
+        if batch_normalization:
+            x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, seed=next_seed(), name=f"{prefix}dropout_{i}")(
+                x
+            )
+    if skip and hidden_layer_sizes:
+        # the output layer also sees the inputs (or the fused features of the
+        # branches): the network contains the generalised linear model, and
+        # the hidden layers add what it misses
+        x = layers.Concatenate(name=f"{prefix}skip")([x, features])
+    return x
 
 
 def _member(
@@ -329,26 +364,28 @@ def _member(
             bidirectional=bidirectional,
             **common,
         )
-    x = features
-    for i, units in enumerate(hidden_layer_sizes):
-        x = layers.Dense(
-            int(units),
+
+    def hidden(units, i):
+        return layers.Dense(
+            units,
             activation=activation,
             kernel_initializer=_glorot(keras, counter),
             kernel_regularizer=regularizer,
             name=f"{prefix}hidden_{i}",
-        )(x)
-        if batch_normalization:
-            x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
-        if dropout:
-            x = layers.Dropout(
-                dropout, seed=next(counter), name=f"{prefix}dropout_{i}"
-            )(x)
-    if skip_connection and (architecture == "dense" or branches) and hidden_layer_sizes:
-        # the output layer also sees the inputs (or the fused features of the
-        # branches): the network contains the generalised linear model, and
-        # the hidden layers add what it misses
-        x = layers.Concatenate(name=f"{prefix}skip")([x, features])
+        )
+
+    x = _head(
+        keras,
+        features,
+        features,
+        hidden=hidden,
+        next_seed=lambda: next(counter),
+        prefix=prefix,
+        hidden_layer_sizes=hidden_layer_sizes,
+        batch_normalization=batch_normalization,
+        dropout=dropout,
+        skip=skip_connection and (architecture == "dense" or bool(branches)),
+    )
     if output_groups > 1:
         from ._layers import TimeVaryingDense
 
