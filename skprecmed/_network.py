@@ -303,9 +303,8 @@ def _head(
         if batch_normalization:
             x = layers.BatchNormalization(name=f"{prefix}batch_norm_{i}")(x)
         if dropout:
-            x = layers.Dropout(dropout, seed=next_seed(), name=f"{prefix}dropout_{i}")(
-                x
-            )
+            seed = next_seed()
+            x = layers.Dropout(dropout, seed=seed, name=f"{prefix}dropout_{i}")(x)
     if skip and hidden_layer_sizes:
         # the output layer also sees the inputs (or the fused features of the
         # branches): the network contains the generalised linear model, and
