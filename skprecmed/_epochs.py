@@ -216,9 +216,10 @@ def _traced(trainer, kind, data):
     the metrics' values, read after its loop. It resets the metrics first,
     as Keras' ``fit`` and ``evaluate`` do, inside the graph (an eager reset
     cost about 0.26 ms a pass, a tenth of a small network's epoch), unless
-    :func:`_resettable_in_graph` says no. Metrics that Keras builds while
-    the first trace runs (compiled metrics) are then traced again, so that
-    the pass resets them too.
+    :func:`_resettable_in_graph` says no. Compiled metrics, which Keras
+    builds at their first update, are built by one eager update before
+    tracing; a metric built while tracing all the same gets a second trace,
+    so that the pass resets it too.
     """
     tf, _ = import_keras()
     key = kind, tuple((a.dtype.name, tuple(a.shape[1:])) for a in data)
@@ -249,6 +250,12 @@ def _traced(trainer, kind, data):
 
         return skprecmed_pass.get_concrete_function()
 
+    if not all(getattr(metric, "built", True) for metric in model.metrics):
+        # compiled metrics are built at their first update: one eager update
+        # on a row builds them now, so one trace resets them (its values are
+        # reset by the pass)
+        x, y, *weight = (a[:1] for a in data)
+        model.compute_metrics(x, y, model(x, training=False), *weight)
     built = len(model.metrics_variables)
     function = trace(resets=True)
     resets = _resettable_in_graph(model)
