@@ -55,7 +55,7 @@ _trainers = collections.OrderedDict()
 _lock = threading.Lock()
 
 
-def architecture_key(architecture, compile_config):
+def architecture_key(architecture, network):
     """The cache key of a network built by skprecmed, or None for no caching.
 
     Parameters
@@ -63,16 +63,22 @@ def architecture_key(architecture, compile_config):
     architecture : object with a stable ``repr``
         Everything the builder used to build the network except its seed
         (input shape, outputs, hyperparameters).
-    compile_config : dict or None
-        The network's ``get_compile_config()`` (None: not compiled).
+    network : keras.Model or ._build.Recipe
+        The network, whose compile configuration the key holds (a recipe
+        gives it without building; an uncompiled model has no key).
 
     Returns
     -------
     key : str or None
     """
-    if architecture is None or compile_config is None:
+    if architecture is None:
         return None
-    config = compile_config
+    if isinstance(network, Recipe):
+        config = network.compile_config()
+    elif network.compiled:
+        config = network.get_compile_config()
+    else:
+        return None
     # "adam_3": Keras numbers the instances; a float learning rate lives in
     # a variable, set at each fit
     skip = {"name"}

@@ -19,7 +19,6 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from . import _epochs, _trainers
-from ._build import Recipe
 from ._keras import import_keras, trainer_retracing_silenced
 
 
@@ -175,11 +174,7 @@ def train(
     batch_size = min(batch_size, len(X))
     key = None
     if architecture is not None:
-        if isinstance(network, Recipe):
-            config = network.compile_config()
-        else:
-            config = network.get_compile_config() if network.compiled else None
-        architecture = _trainers.architecture_key(architecture, config)
+        architecture = _trainers.architecture_key(architecture, network)
         depends_on = (y.shape[1:], sample_weight is None, validation_data is None)
         key = json.dumps([architecture, depends_on], default=repr)
     trainer = _trainers.checkout(network, key)
