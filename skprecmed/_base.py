@@ -413,16 +413,18 @@ class _BaseKerasNet(NetworkPicklingMixin, BaseEstimator):
         unknown categories filled in first.
         """
 
-        def finish(model):
+        def finish(trainer):
+            model = trainer.model
             if branches:
                 fill_unknown_embeddings(
                     model, branches, X, ensemble_size=self.ensemble_size
                 )
-            plan = (
-                make_plan(model, self.n_features_in_, probe=X)
-                if self.architecture == "dense"
-                else None
-            )
+            plan = None
+            if self.architecture == "dense":
+                checked = "inference plan" in trainer.checked
+                plan = make_plan(model, self.n_features_in_, probe=X, check=not checked)
+                if plan is not None:
+                    trainer.checked.add("inference plan")
             recipe = isinstance(network, _build.Recipe)
             return plan, _trainers.state(model) if recipe else None
 

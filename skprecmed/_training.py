@@ -129,8 +129,9 @@ def train(
     verbose : int
         Keras' verbosity.
     finish : callable, default=None
-        Called with the trained Keras model (the network, or the trainer
-        holding its state) before the trainer goes back to the cache.
+        Called with the :class:`._trainers.Trainer` whose model is trained
+        (the network itself, or the cached model holding its state) before
+        it goes back to the cache.
 
     Returns
     -------
@@ -205,7 +206,7 @@ def train(
             )
     history = {k: [float(v) for v in values] for k, values in history.items()}
     _check_finite(history, trainer.model)
-    finished = None if finish is None else finish(trainer.model)
+    finished = None if finish is None else finish(trainer)
     _trainers.checkin(trainer, network, key)
     return history, finished
 
@@ -308,7 +309,9 @@ def _batches(keras, tensors, batch_size, shuffle, seed):
 def _check_finite(history, model):
     losses = np.asarray(history.get("loss", ()), dtype=float)
     bad_epochs = np.flatnonzero(~np.isfinite(losses))
-    weights_finite = all(np.isfinite(np.asarray(w)).all() for w in model.weights)
+    weights_finite = all(
+        np.isfinite(w).all() for w in _trainers.variable_values(model.weights)
+    )
     if bad_epochs.size or not weights_finite:
         where = (
             f"the loss became {losses[bad_epochs[0]]} at epoch {bad_epochs[0] + 1}"

@@ -126,6 +126,32 @@ def test_a_plan_that_disagrees_with_its_model_is_rejected(tiny, monkeypatch):
     assert ATOL == 1e-5
 
 
+def test_a_plan_not_to_check_is_not_checked(tiny, monkeypatch):
+    from skprecmed import _inference
+
+    X, y = tiny
+    clf = KerasNetClassifier(**fast()).fit(X, y)
+    monkeypatch.setitem(_inference._ACTIVATIONS, "relu", np.abs)
+    assert make_plan(clf.model_, 3, probe=X, check=False) is not None
+
+
+def test_a_trainers_later_fits_keep_a_plan_that_matches_keras(cancer):
+    from skprecmed import _trainers, clear_trainer_cache
+
+    X, y = cancer
+    clear_trainer_cache()
+    KerasNetClassifier(**fast()).fit(X, y)
+    (trainer,) = _trainers._trainers.values()
+    assert trainer.checked == {"inference plan"}
+    # other weights, the same trainer: its plan is not checked again, and
+    # still gives Keras' outputs
+    later = KerasNetClassifier(**fast(random_state=7, learning_rate_init=0.05))
+    later.fit(X, y)
+    assert list(_trainers._trainers.values()) == [trainer]
+    _assert_fast_path_matches_keras(later, X)
+    clear_trainer_cache()
+
+
 def test_pickled_model_is_loaded_lazily(cancer):
     X, y = cancer
     clf = KerasNetClassifier(**fast()).fit(X, y)

@@ -40,6 +40,25 @@ def test_cached_trainer_gives_the_same_bits_as_a_new_one(cancer):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_variable_values_are_copies_and_assignments_check_shapes():
+    from skprecmed._keras import import_keras
+
+    tf, keras = import_keras()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    values = _trainers.variable_values(model.variables)
+    kept = [v.copy() for v in values]
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
+    for value, before, variable in zip(values, kept, model.variables, strict=True):
+        np.testing.assert_array_equal(value, before)  # training wrote elsewhere
+        assert not np.array_equal(np.asarray(variable), before)
+    _trainers._assign(model.variables, kept)
+    for variable, before in zip(model.variables, kept, strict=True):
+        np.testing.assert_array_equal(np.asarray(variable), before)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        _trainers._assign(model.variables, [np.zeros((4, 2), np.float32), kept[1]])
+
+
 def test_one_trainer_per_architecture_not_per_learning_rate(tiny):
     X, y = tiny
     for lr in (0.001, 0.01):
