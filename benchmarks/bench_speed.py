@@ -245,9 +245,15 @@ def _why_fixed_costs(row):
     if row == "cold":
         return "tracing the epoch loop once per process (~0.3 s), Keras' first use"
     return (
-        "tracing each architecture's epoch loop once (~0.2 s); then ~35 ms a "
-        "fit against ~26 ms, of which TensorFlow's ten epochs take ~19 ms"
+        "tracing each architecture's epoch loop and TensorFlow optimising it at "
+        "its first call (~0.3 s each); warm fits ~24 ms against ~25 ms"
     )
+
+
+#: searches per contestant; a full garbage collection of Python's heap
+#: (~0.25 s with TensorFlow's 460k objects) lands in about one in three of
+#: ours, so the table shows each time and the median
+GRID_REPEATS = 3
 
 
 def bench_grid_search():
@@ -269,26 +275,34 @@ def bench_grid_search():
             {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 1e-2]},
         ),
     }
-    times = {}
-    for name, (est, grid) in grids.items():
-        pipe = make_pipeline(StandardScaler(), est)
-        step = pipe.steps[-1][0]
-        grid = {f"{step}__{k}": v for k, v in grid.items()}
-        from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            start = time.perf_counter()
-            GridSearchCV(pipe, grid, cv=5, scoring="roc_auc").fit(X, y)
-        times[name] = time.perf_counter() - start
+    from skprecmed import clear_trainer_cache
+
+    times = {name: [] for name in grids}
+    for _ in range(GRID_REPEATS):  # interleaved, each search from scratch
+        for name, (est, grid) in grids.items():
+            clear_trainer_cache()  # every search traces its architectures
+            pipe = make_pipeline(StandardScaler(), est)
+            step = pipe.steps[-1][0]
+            grid = {f"{step}__{k}": v for k, v in grid.items()}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                start = time.perf_counter()
+                GridSearchCV(pipe, grid, cv=5, scoring="roc_auc").fit(X, y)
+            times[name].append(time.perf_counter() - start)
+    ours, mlp = (statistics.median(times[n]) for n in ("skprecmed", "MLPClassifier"))
     record(
         "GridSearchCV 4x5 breast cancer",
-        times["skprecmed"],
-        times["MLPClassifier"],
+        ours,
+        mlp,
         "MLPClassifier",
         "<= 2.0x",
-        met=times["skprecmed"] <= 2 * times["MLPClassifier"],
+        met=ours <= 2 * mlp,
         why=_why_fixed_costs("grid"),
+        note="median of 3; ours "
+        + ", ".join(f"{t:.2f}" for t in times["skprecmed"])
+        + " s",
     )
 
 
