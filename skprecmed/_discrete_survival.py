@@ -167,6 +167,92 @@ def _marginal_logits(encoded, n_bins, n_causes, sample_weight):
     return np.log(hazard / no_event).ravel()
 
 
+#: the step functions step at most this many times, plus one, an interval
+_STEP_LEVELS = 32
+
+#: rows whose curves are made at once (each has up to 33 values an interval)
+_CHUNK_ROWS = 4096
+
+
+def _by_chunks(function, *arrays):
+    """``function`` of the arrays' row chunks, stacked."""
+    n = len(arrays[0])
+    return np.concatenate(
+        [
+            function(*(a[i : i + _CHUNK_ROWS] for a in arrays))
+            for i in range(0, max(n, 1), _CHUNK_ROWS)
+        ]
+    )
+
+
+def _step_shape(time, event, cuts, sample_weight):
+    """Where the curves step inside the intervals, and how far each step goes.
+
+    The model knows the cumulative hazard at the grid points only. Inside
+    an interval, the curves follow the training cohort's own: they step at
+    its event times (any cause), each step taking the share of the
+    interval's rise that the Nelson-Aalen estimator of the training rows
+    takes there (the within-interval hazard proportional to the cohort's,
+    as Breslow's estimator has it for a Cox model), keeping at most the
+    first event time past each 1/32 of the rise. An interval without an
+    event time inside (a grid given by the user) steps once, at its middle.
+
+    Returns
+    -------
+    times : ndarray of shape (n_steps,)
+        Strictly increasing, in ``(0, cuts[-1]]``.
+    fractions : ndarray of shape (n_steps,)
+        In ``(0, 1]``, increasing within each interval and 1 at its last step.
+    """
+    weight = np.ones(len(time)) if sample_weight is None else sample_weight
+    counted = (event > 0) & (weight > 0) & (time > 0) & (time <= cuts[-1])
+    times = np.unique(time[counted])
+    order = np.argsort(time, kind="stable")
+    at_or_after = np.concatenate([np.cumsum(weight[order][::-1])[::-1], [0.0]])
+    at_risk = at_or_after[np.searchsorted(time[order], times, side="left")]
+    deaths = np.bincount(
+        np.searchsorted(times, time[counted]),
+        weights=weight[counted],
+        minlength=len(times),
+    )
+    rise = deaths / at_risk
+    interval = np.searchsorted(cuts, times, side="left")
+    total = np.bincount(interval, weights=rise, minlength=len(cuts))
+    before = np.concatenate([[0.0], np.cumsum(total)])[interval]
+    fractions = np.cumsum(rise) - before
+    fractions = fractions / total[interval]
+    if times.size:  # equal to the model at the grid points, exactly
+        fractions[np.r_[interval[1:] != interval[:-1], True]] = 1.0
+        # at most _STEP_LEVELS + 1 steps an interval: the first step past
+        # each 1/_STEP_LEVELS of its rise (a curve then differs from the
+        # cohort's shape by less than that share of the rise, and costs
+        # O(bins) values per patient, not O(event times))
+        group = interval * (_STEP_LEVELS + 1) + np.floor(fractions * _STEP_LEVELS)
+        first = np.r_[True, group[1:] != group[:-1]]
+        times, fractions, interval = times[first], fractions[first], interval[first]
+    empty = np.flatnonzero(np.bincount(interval, minlength=len(cuts)) == 0)
+    if empty.size:
+        lower = np.concatenate([[0.0], cuts[:-1]])
+        times = np.concatenate([times, (lower[empty] + cuts[empty]) / 2])
+        fractions = np.concatenate([fractions, np.ones(empty.size)])
+        order = np.argsort(times, kind="stable")
+        times, fractions = times[order], fractions[order]
+    return times, fractions
+
+
+def _share_of_events(log_no_event, fraction, ops=None):
+    """Share of an interval's event probability reached at ``fraction``.
+
+    The event-free survival falls as ``exp(fraction * log_no_event)`` inside
+    the interval, so the share is ``expm1(fraction * l) / expm1(l)``; an
+    interval with (numerically) no event probability gives 0, with nothing
+    to share. NumPy by default, Keras ops (in a traced function) with ``ops``.
+    """
+    xp = np if ops is None else ops
+    whole = xp.minimum(xp.expm1(log_no_event), -1e-30)
+    return xp.expm1(fraction * log_no_event) / whole
+
+
 # --------------------------------------------------------------- estimator
 class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     """Shared parameters, target and interval probabilities."""
@@ -276,7 +362,12 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
             loss = discrete_time_survival_loss
         else:
             loss = self.loss
-        attributes = {"time_grid_": cuts}
+        step_times, step_fractions = _step_shape(time, event, cuts, sample_weight)
+        attributes = {
+            "time_grid_": cuts,
+            "step_times_": step_times,
+            "step_fractions_": step_fractions,
+        }
         if self._competing:
             attributes["n_causes_"] = n_causes
         encoded = _encode_target(time, event, cuts, n_causes)
@@ -335,50 +426,53 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
 
     def _survival(self, X, logits=None):
         """Event-free survival at the end of each interval, (n, bins)."""
+        return np.exp(-self._cumulative_hazard(X, logits))
+
+    def _cumulative_hazard(self, X, logits=None):
+        """``-log`` of the event-free survival at each grid point, (n, bins)."""
         log_no_event, _ = self._log_probabilities(X, logits)
-        return np.exp(np.cumsum(log_no_event, axis=1))
+        return -np.cumsum(log_no_event, axis=1)
 
     def _member_survival(self, X):
         """Each ensemble member's survival curve: knots (g,), values (n, members, g)."""
         members = self._forward_members(X)
-        values = [self._survival(X, members[:, m]) for m in range(members.shape[1])]
-        return self._knots(), self._knot_values(np.stack(values, axis=1), 1.0)
+        hazards = [
+            self._cumulative_hazard(X, members[:, m]) for m in range(members.shape[1])
+        ]
+        return self._knots(), np.exp(-self._knot_values(np.stack(hazards, axis=1)))
 
     def _knots(self):
-        """Where the step curves step: 0, each interval's midpoint, the grid's end.
+        """Where the step curves step: 0, ``step_times_``, the grid's end."""
+        end = self.time_grid_[-1:]
+        if self.step_times_[-1] == end[0]:
+            return np.concatenate([[0.0], self.step_times_])
+        return np.concatenate([[0.0], self.step_times_, end])
 
-        The curve steps from its value at an interval's start to its value at
-        the interval's end halfway through it: it equals the model at every
-        grid point, and within an interval it is as often above as below the
-        straight line between them (events spread evenly over the interval,
-        which the loss's half-interval censoring rule assumes too).
+    def _knot_values(self, hazard):
+        """Cumulative hazards (..., bins) at the grid, then from each knot on.
+
+        0 from time 0; at each step time, the cumulative hazard at its
+        interval's start plus ``step_fractions_`` of the interval's rise;
+        the last value to the grid's end.
         """
-        cuts = self.time_grid_
-        middles = (np.concatenate([[0.0], cuts[:-1]]) + cuts) / 2
-        return np.concatenate([[0.0], middles, cuts[-1:]])
+        start = np.zeros(hazard.shape[:-1] + (1,))
+        before = np.concatenate([start, hazard[..., :-1]], axis=-1)
+        interval = np.searchsorted(self.time_grid_, self.step_times_, side="left")
+        rise = hazard[..., interval] - before[..., interval]
+        inside = before[..., interval] + self.step_fractions_ * rise
+        values = [start, inside]
+        if len(self._knots()) > len(self.step_times_) + 1:
+            values.append(hazard[..., -1:])
+        return np.concatenate(values, axis=-1)
 
-    @staticmethod
-    def _knot_values(values, start):
-        """The curves' values from each knot on: ``start``, ``values``, the last."""
-        first = np.full(values.shape[:-1] + (1,), start)
-        return np.concatenate([first, values, values[..., -1:]], axis=-1)
-
-    def _step_functions(self, values, start):
-        """StepFunctions from 0 (value ``start``) through the grid's end."""
+    def _step_functions(self, hazard, survival):
+        """StepFunctions from 0 through the grid's end, of the cumulative
+        ``hazard`` at the grid (or of the survival, ``exp(-hazard)``)."""
         x = self._knots()
-        return np.array(
-            [StepFunction(x, row) for row in self._knot_values(values, start)]
-        )
-
-    def _area(self, values, start):
-        """Area under the step curves of ``values`` (n, bins) up to the grid's end.
-
-        Each interval contributes its width times the mean of its start and
-        end values (the curve steps at the middle).
-        """
-        before = np.hstack([np.full((len(values), 1), start), values[:, :-1]])
-        widths = np.diff(np.concatenate([[0.0], self.time_grid_]))
-        return ((before + values) / 2) @ widths
+        values = self._knot_values(hazard)
+        if survival:
+            values = np.exp(-values)
+        return np.array([StepFunction(x, row) for row in values])
 
     def predict_survival_function(self, X, return_array=False):
         """Probability of being event-free beyond each time (of any cause).
@@ -391,9 +485,11 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
             If True, an array of the survival probabilities at the grid
             points ``time_grid_``; otherwise
             :class:`sksurv.functions.StepFunction` objects: 1 from time 0,
-            stepping halfway through each interval to the survival at its
-            end (so they equal the model at every grid point), defined up to
-            the last grid point.
+            stepping at ``step_times_`` (the training event times) from the
+            survival at an interval's start to the survival at its end, as
+            the training cohort's Nelson-Aalen estimator rises there (so
+            they equal the model at every grid point), defined up to the
+            last grid point.
 
         Returns
         -------
@@ -403,8 +499,10 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
             ``n_bins = len(time_grid_)``.
         """
         check_is_fitted(self)
-        survival = self._survival(X)
-        return survival if return_array else self._step_functions(survival, 1.0)
+        hazard = self._cumulative_hazard(X)
+        if return_array:
+            return np.exp(-hazard)
+        return self._step_functions(hazard, survival=True)
 
     def predict_cumulative_hazard_function(self, X, return_array=False):
         """Cumulative hazard ``-log S(t)`` of each patient (of any cause).
@@ -425,12 +523,10 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
             ``n_bins = len(time_grid_)``.
         """
         check_is_fitted(self)
-        log_no_event, _ = self._log_probabilities(X)
-        hazard = -np.cumsum(log_no_event, axis=1)
-        return hazard if return_array else self._step_functions(hazard, 0.0)
+        hazard = self._cumulative_hazard(X)
+        return hazard if return_array else self._step_functions(hazard, survival=False)
 
-    def _interval_index(self, horizon):
-        """Intervals whose middle ``horizon`` has passed: S(horizon) is S at the end."""
+    def _check_horizon(self, horizon):
         check_is_fitted(self)
         horizon = float(horizon)
         if not 0 <= horizon <= self.time_grid_[-1]:
@@ -438,7 +534,18 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
                 f"horizon must be within [0, {self.time_grid_[-1]:g}] (the last grid "
                 f"point); got {horizon:g}."
             )
-        return int(np.searchsorted(self._knots()[1:-1], horizon, side="right"))
+        return horizon
+
+    def _horizon_position(self, horizon):
+        """Where the survival curve is at ``horizon``: intervals whole, and
+        the fraction of the next one's rise (the last step time passed)."""
+        horizon = self._check_horizon(horizon)
+        step = int(np.searchsorted(self.step_times_, horizon, side="right")) - 1
+        if step < 0:
+            return 0, 0.0
+        interval = int(np.searchsorted(self.time_grid_, self.step_times_[step]))
+        fraction = float(self.step_fractions_[step])
+        return (interval + 1, 0.0) if fraction == 1.0 else (interval, fraction)
 
 
 _DISCRETE_PARAMETERS = """\
@@ -492,10 +599,13 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
       time up to the last grid point (higher means an earlier event);
     * ``score`` is Harrell's concordance index;
     * ``predict_survival_function`` and ``predict_cumulative_hazard_function``
-      return :class:`sksurv.functions.StepFunction` objects that step
-      halfway through each interval to its value at the interval's end (or
-      arrays at the grid points ``time_grid_``), so scikit-survival's
-      time-dependent scorers work in a grid search.
+      return :class:`sksurv.functions.StepFunction` objects (or arrays at
+      the grid points ``time_grid_``), so scikit-survival's time-dependent
+      scorers work in a grid search. They equal the model at the grid
+      points and, inside an interval, step at the training event times as
+      the training cohort's Nelson-Aalen estimator rises (a hazard
+      proportional to the cohort's within the interval, the way Breslow's
+      estimator shapes a Cox model's curves).
 
     The output layer is linear (logits); the loss applies the sigmoid in
     log space, which stays finite for any logit.
@@ -512,6 +622,14 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
         holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
         when quantiles of the event times tie, or the number of cut points
         given.
+    step_times_ : ndarray of shape (n_steps,)
+        Where the step functions step: the distinct event times of the
+        training rows up to the last grid point (the middle of an interval
+        without one).
+    step_fractions_ : ndarray of shape (n_steps,)
+        How far through its interval's rise of the cumulative hazard each
+        step goes, from the training cohort's Nelson-Aalen estimator; 1 at
+        the last step of each interval.
     %(common_attributes)s
 
     See Also
@@ -551,9 +669,8 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
         """Risk score: minus the restricted mean survival time.
 
         The restricted mean survival time is the area under the predicted
-        survival function from 0 to the last grid point (its step functions
-        step halfway through each interval), in the units of the training
-        times.
+        survival function (its step function) from 0 to the last grid
+        point, in the units of the training times.
 
         Parameters
         ----------
@@ -566,7 +683,11 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
             Higher means an earlier event.
         """
         check_is_fitted(self)
-        return -self._area(self._survival(X), 1.0)
+        widths = np.diff(np.append(self._knots(), self.time_grid_[-1]))
+        return _by_chunks(
+            lambda hazard: -(np.exp(-self._knot_values(hazard)) @ widths),
+            self._cumulative_hazard(X),
+        )
 
     def _explained_output(self, horizon, target):
         """Tensor function: survival probability at ``horizon`` per sample."""
@@ -575,11 +696,14 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
                 "With horizon=, the discrete-time model explains the survival "
                 f"probability at that time; target must be None, got {target!r}."
             )
-        n_ended = self._interval_index(horizon)
+        n_whole, fraction = self._horizon_position(horizon)
 
         def survival_at_horizon(logits, ops):
-            log_no_event = -ops.softplus(logits[:, :n_ended])
-            return ops.exp(ops.sum(log_no_event, axis=1))
+            log_no_event = -ops.softplus(logits[:, : n_whole + 1])
+            log_survival = ops.sum(log_no_event[:, :n_whole], axis=1)
+            if fraction:
+                log_survival = log_survival + fraction * log_no_event[:, n_whole]
+            return ops.exp(log_survival)
 
         return survival_at_horizon
 
@@ -629,6 +753,14 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
         when quantiles of the event times tie, or the number of cut points
         given.
+    step_times_ : ndarray of shape (n_steps,)
+        Where the step functions step: the distinct event times of the
+        training rows up to the last grid point (the middle of an interval
+        without one).
+    step_fractions_ : ndarray of shape (n_steps,)
+        How far through its interval's rise of the cumulative hazard each
+        step goes, from the training cohort's Nelson-Aalen estimator; 1 at
+        the last step of each interval.
     n_causes_ : int
         Number of causes ``K`` (the largest event code in ``fit``).
     %(common_attributes)s
@@ -707,8 +839,9 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         """Risk score for one cause: restricted mean time lost to it.
 
         The area under the cause's cumulative incidence from 0 to the last
-        grid point (stepping halfway through each interval, as the survival
-        functions do), in the units of the training times.
+        grid point, in the units of the training times. Inside an interval
+        the incidence steps at ``step_times_`` with the survival functions,
+        each cause taking its share of the interval's events.
 
         Parameters
         ----------
@@ -723,8 +856,36 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
             Higher means more, or earlier, risk of that cause.
         """
         cause = self._check_cause(cause)
-        _, incidence = self.predict_cumulative_incidence(X)
-        return self._area(incidence[:, cause - 1], 0.0)
+        log_no_event, log_cause = self._log_probabilities(X)
+        widths = np.diff(np.append(self._knots(), self.time_grid_[-1]))
+        return _by_chunks(
+            lambda *logs: self._incidence_at_knots(*logs, cause) @ widths,
+            log_no_event,
+            log_cause,
+        )
+
+    def _incidence_at_knots(self, log_no_event, log_cause, cause):
+        """Cumulative incidence of ``cause`` from each knot on, (n, knots).
+
+        From the log-probabilities of :meth:`_log_probabilities`. Inside an
+        interval the causes keep their shares of its events: at a step time,
+        the cause gains its share of the fall of the event-free survival so
+        far in the interval, which follows ``step_fractions_``. With one
+        cause it is one minus the survival function.
+        """
+        survival = np.exp(np.cumsum(log_no_event, axis=1))
+        before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
+        occurred = before * np.exp(log_cause[..., cause - 1])  # in each interval
+        start = np.hstack([np.zeros((len(occurred), 1)), np.cumsum(occurred, axis=1)])
+        interval = np.searchsorted(self.time_grid_, self.step_times_, side="left")
+        reached = _share_of_events(log_no_event[:, interval], self.step_fractions_)
+        values = [
+            np.zeros((len(occurred), 1)),
+            start[:, interval] + reached * occurred[:, interval],
+        ]
+        if len(self._knots()) > len(self.step_times_) + 1:
+            values.append(start[:, -1:])
+        return np.hstack(values)
 
     def concordance_index(self, X, y, cause=1):
         """Cause-specific Harrell's concordance index.
@@ -776,11 +937,11 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
     def _explained_output(self, horizon, target):
         """Tensor function: cumulative incidence of cause ``target`` at ``horizon``."""
         cause = self._check_cause(1 if target is None else target)
-        n_ended = self._interval_index(horizon)
+        n_whole, fraction = self._horizon_position(horizon)
         n_bins, n_causes = len(self.time_grid_), self.n_causes_
 
         def incidence_at_horizon(logits, ops):
-            logits = ops.reshape(logits, (-1, n_bins, n_causes))[:, :n_ended]
+            logits = ops.reshape(logits, (-1, n_bins, n_causes))[:, : n_whole + 1]
             log_norm = ops.logsumexp(
                 ops.concatenate([ops.zeros_like(logits[..., :1]), logits], axis=-1),
                 axis=-1,
@@ -788,6 +949,11 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
             log_survival = ops.cumsum(-log_norm, axis=1)
             log_before = log_survival - (-log_norm)  # survival at each start
             log_cause = logits[..., cause - 1] - log_norm
-            return ops.sum(ops.exp(log_before + log_cause), axis=1)
+            occurred = ops.exp(log_before + log_cause)
+            incidence = ops.sum(occurred[:, :n_whole], axis=1)
+            if fraction:
+                reached = _share_of_events(-log_norm[:, n_whole], fraction, ops)
+                incidence = incidence + reached * occurred[:, n_whole]
+            return incidence
 
         return incidence_at_horizon
