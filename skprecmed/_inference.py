@@ -289,10 +289,10 @@ def make_plan(model, n_features, probe=None, check=True):
     if not check:
         return plan
     rng = np.random.RandomState(0)
-    check = rng.normal(size=(16, n_features)).astype(np.float32)
+    rows = rng.normal(size=(16, n_features)).astype(np.float32)
     if probe is not None:
-        check = np.vstack([check, np.asarray(probe[:64], dtype=np.float32)])
-    expected = np.asarray(model(check, training=False))
-    if not np.allclose(plan(check), expected, rtol=0, atol=ATOL):
+        rows = np.vstack([rows, np.asarray(probe[:64], dtype=np.float32)])
+    expected = np.asarray(model(rows, training=False))
+    if not np.allclose(plan(rows), expected, rtol=0, atol=ATOL):
         return None
     return plan

@@ -425,7 +425,7 @@ def test_predictions_follow_scikit_survivals_contract(crossing):
     steps = model.step_times_
     assert np.isin(steps, event_times).all() and steps[-1] == event_times[-1]
     assert 10 < len(steps) < len(event_times)  # 316 event times here
-    assert np.bincount(interval_of(grid, steps)).max() <= 33
+    assert np.bincount(_interval_of(grid, steps)).max() <= 33
     np.testing.assert_array_equal(functions[0].x, np.r_[0.0, steps])
     assert functions[0](0.0) == 1.0 and functions[0](event_times[0] * 0.999) == 1.0
     assert np.all(np.diff(functions[0].y) <= 0)
@@ -438,13 +438,13 @@ def test_predictions_follow_scikit_survivals_contract(crossing):
     def cohort_share(t):  # the estimator is a step function
         at = np.r_[0.0, cohort][np.searchsorted(times, t, side="right")]
         at_cuts = np.r_[0.0, np.r_[0.0, cohort][np.searchsorted(times, grid, "right")]]
-        where = interval_of(grid, t)
+        where = _interval_of(grid, t)
         return (at - at_cuts[where]) / np.diff(at_cuts)[where]
 
     np.testing.assert_allclose(model.step_fractions_, cohort_share(steps), rtol=1e-9)
     hazard_functions = model.predict_cumulative_hazard_function(X[:1])
     np.testing.assert_allclose(hazard_functions[0](grid), hazard[0])
-    where = interval_of(grid, event_times)
+    where = _interval_of(grid, event_times)
     before = np.concatenate([[0.0], hazard[0, :-1]])
     rise = (hazard[0] - before)[where]
     reached = (hazard_functions[0](event_times) - before[where]) / rise
@@ -462,8 +462,33 @@ def test_predictions_follow_scikit_survivals_contract(crossing):
     assert model.score(X_test, y_test) == c_index[0]
 
 
-def interval_of(grid, times):
+def _interval_of(grid, times):
     return np.searchsorted(grid, times, side="left")
+
+
+def test_step_shape_weights_and_causes():
+    from skprecmed._discrete_survival import _STEP_LEVELS, _step_shape
+
+    rng = np.random.RandomState(0)
+    time = rng.exponential(size=400).round(2) + 0.01  # ties
+    event = rng.randint(0, 3, size=400)  # two causes: both are events
+    cuts = np.quantile(time[event > 0], [0.2, 0.5, 1.0])
+    steps, fractions = _step_shape(time, event, cuts, None)
+    assert np.all(np.diff(steps) > 0) and steps[-1] == cuts[-1]
+    assert np.all((fractions > 0) & (fractions <= 1))
+    last = np.r_[np.diff(_interval_of(cuts, steps)) > 0, True]
+    assert np.all(fractions[last] == 1.0)
+    assert np.bincount(_interval_of(cuts, steps)).max() <= _STEP_LEVELS + 1
+    # a row of weight 0 counts as a row left out; doubling every weight
+    # changes nothing (the shares are ratios)
+    weight = np.where(rng.rand(400) < 0.3, 0.0, 1.0)
+    kept = weight > 0
+    dropped = _step_shape(time[kept], event[kept], cuts, None)
+    weighted = _step_shape(time, event, cuts, weight)
+    np.testing.assert_array_equal(weighted[0], dropped[0])
+    np.testing.assert_allclose(weighted[1], dropped[1], rtol=1e-12)
+    doubled = _step_shape(time, event, cuts, 2 * weight)
+    np.testing.assert_allclose(doubled[1], weighted[1], rtol=1e-12)
 
 
 def test_curves_step_once_in_an_interval_without_events(crossing):
