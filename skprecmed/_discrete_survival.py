@@ -441,12 +441,29 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         ]
         return self._knots(), np.exp(-self._knot_values(np.stack(hazards, axis=1)))
 
+    def _steps(self):
+        """``step_times_`` and ``step_fractions_``, and where each falls.
+
+        A model fitted before they existed (2026-11-29, unpickled or loaded
+        from a file) keeps its curves: one step halfway through each
+        interval.
+        """
+        cuts = self.time_grid_
+        times = getattr(self, "step_times_", None)
+        if times is None:
+            times = (np.concatenate([[0.0], cuts[:-1]]) + cuts) / 2
+            fractions = np.ones(len(cuts))
+        else:
+            fractions = self.step_fractions_
+        return times, fractions, np.searchsorted(cuts, times, side="left")
+
     def _knots(self):
-        """Where the step curves step: 0, ``step_times_``, the grid's end."""
+        """Where the step curves step: 0, the step times, the grid's end."""
+        times, _, _ = self._steps()
         end = self.time_grid_[-1:]
-        if self.step_times_[-1] == end[0]:
-            return np.concatenate([[0.0], self.step_times_])
-        return np.concatenate([[0.0], self.step_times_, end])
+        if times[-1] == end[0]:
+            return np.concatenate([[0.0], times])
+        return np.concatenate([[0.0], times, end])
 
     def _knot_values(self, hazard):
         """Cumulative hazards (..., bins) at the grid, then from each knot on.
@@ -457,11 +474,11 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         """
         start = np.zeros(hazard.shape[:-1] + (1,))
         before = np.concatenate([start, hazard[..., :-1]], axis=-1)
-        interval = np.searchsorted(self.time_grid_, self.step_times_, side="left")
+        times, fractions, interval = self._steps()
         rise = hazard[..., interval] - before[..., interval]
-        inside = before[..., interval] + self.step_fractions_ * rise
+        inside = before[..., interval] + fractions * rise
         values = [start, inside]
-        if len(self._knots()) > len(self.step_times_) + 1:
+        if len(self._knots()) > len(times) + 1:
             values.append(hazard[..., -1:])
         return np.concatenate(values, axis=-1)
 
@@ -540,11 +557,11 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         """Where the survival curve is at ``horizon``: intervals whole, and
         the fraction of the next one's rise (the last step time passed)."""
         horizon = self._check_horizon(horizon)
-        step = int(np.searchsorted(self.step_times_, horizon, side="right")) - 1
+        times, fractions, intervals = self._steps()
+        step = int(np.searchsorted(times, horizon, side="right")) - 1
         if step < 0:
             return 0, 0.0
-        interval = int(np.searchsorted(self.time_grid_, self.step_times_[step]))
-        fraction = float(self.step_fractions_[step])
+        interval, fraction = int(intervals[step]), float(fractions[step])
         return (interval + 1, 0.0) if fraction == 1.0 else (interval, fraction)
 
 
@@ -877,13 +894,13 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
         occurred = before * np.exp(log_cause[..., cause - 1])  # in each interval
         start = np.hstack([np.zeros((len(occurred), 1)), np.cumsum(occurred, axis=1)])
-        interval = np.searchsorted(self.time_grid_, self.step_times_, side="left")
-        reached = _share_of_events(log_no_event[:, interval], self.step_fractions_)
+        times, fractions, interval = self._steps()
+        reached = _share_of_events(log_no_event[:, interval], fractions)
         values = [
             np.zeros((len(occurred), 1)),
             start[:, interval] + reached * occurred[:, interval],
         ]
-        if len(self._knots()) > len(self.step_times_) + 1:
+        if len(self._knots()) > len(times) + 1:
             values.append(start[:, -1:])
         return np.hstack(values)
 

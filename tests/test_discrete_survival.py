@@ -5,6 +5,7 @@ cohorts, scorers and the persistence paths show they fit in the ecosystem.
 """
 
 import io
+import pickle
 
 import joblib
 import numpy as np
@@ -464,6 +465,25 @@ def test_predictions_follow_scikit_survivals_contract(crossing):
 
 def _interval_of(grid, times):
     return np.searchsorted(grid, times, side="left")
+
+
+def test_a_model_fitted_before_the_step_times_keeps_its_halfway_curves(crossing):
+    *_, X_test, _, model = crossing
+    old = pickle.loads(pickle.dumps(model))
+    del old.step_times_, old.step_fractions_  # as fitted before 2026-11-29
+    X = X_test[:20]
+    survival = old.predict_survival_function(X, return_array=True)
+    np.testing.assert_array_equal(survival, model.predict_survival_function(X, True))
+    grid = old.time_grid_
+    middles = (np.concatenate([[0], grid[:-1]]) + grid) / 2
+    curve = old.predict_survival_function(X[:1])[0]
+    np.testing.assert_allclose(curve(middles), survival[0])
+    np.testing.assert_allclose(curve(middles[1:] * 0.999), survival[0, :-1])
+    assert curve(middles[0] * 0.999) == 1.0 and curve.domain == (0.0, grid[-1])
+    widths = np.diff(np.concatenate([[0], grid]))
+    before = np.hstack([np.ones((20, 1)), survival[:, :-1]])
+    rmst = ((before + survival) / 2 * widths).sum(axis=1)
+    np.testing.assert_allclose(old.predict(X), -rmst)
 
 
 def test_step_shape_weights_and_causes():
