@@ -565,6 +565,22 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         return (interval + 1, 0.0) if fraction == 1.0 else (interval, fraction)
 
 
+_GRID_ATTRIBUTES = """\
+time_grid_ : ndarray of shape (n_bins,)
+    Right ends of the intervals; the first interval starts at 0 (and
+    holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
+    when quantiles of the event times tie, or the number of cut points
+    given.
+step_times_ : ndarray of shape (n_steps,)
+    Where the step functions step: the distinct event times of the
+    training rows up to the last grid point (the middle of an interval
+    without one).
+step_fractions_ : ndarray of shape (n_steps,)
+    How far through its interval's rise of the cumulative hazard each
+    step goes, from the training cohort's Nelson-Aalen estimator; 1 at
+    the last step of each interval."""
+
+
 _DISCRETE_PARAMETERS = """\
 n_time_bins : int, default=10
     Number of intervals of the time grid when ``time_grid`` is
@@ -592,6 +608,7 @@ time_smoothing : float, default=10.0
 
 @_docstrings.fill(
     discrete_parameters=_DISCRETE_PARAMETERS,
+    grid_attributes=_GRID_ATTRIBUTES,
     network_parameters=_docstrings.NETWORK_PARAMETERS,
     common_attributes=_docstrings.COMMON_ATTRIBUTES,
     auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
@@ -634,19 +651,7 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
 
     Attributes
     ----------
-    time_grid_ : ndarray of shape (n_bins,)
-        Right ends of the intervals; the first interval starts at 0 (and
-        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
-        when quantiles of the event times tie, or the number of cut points
-        given.
-    step_times_ : ndarray of shape (n_steps,)
-        Where the step functions step: the distinct event times of the
-        training rows up to the last grid point (the middle of an interval
-        without one).
-    step_fractions_ : ndarray of shape (n_steps,)
-        How far through its interval's rise of the cumulative hazard each
-        step goes, from the training cohort's Nelson-Aalen estimator; 1 at
-        the last step of each interval.
+    %(grid_attributes)s
     %(common_attributes)s
 
     See Also
@@ -727,6 +732,7 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
 
 @_docstrings.fill(
     discrete_parameters=_DISCRETE_PARAMETERS,
+    grid_attributes=_GRID_ATTRIBUTES,
     network_parameters=_docstrings.NETWORK_PARAMETERS,
     common_attributes=_docstrings.COMMON_ATTRIBUTES,
     auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
@@ -765,19 +771,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
 
     Attributes
     ----------
-    time_grid_ : ndarray of shape (n_bins,)
-        Right ends of the intervals; the first interval starts at 0 (and
-        holds events at time 0). ``n_bins`` is ``n_time_bins``, or fewer
-        when quantiles of the event times tie, or the number of cut points
-        given.
-    step_times_ : ndarray of shape (n_steps,)
-        Where the step functions step: the distinct event times of the
-        training rows up to the last grid point (the middle of an interval
-        without one).
-    step_fractions_ : ndarray of shape (n_steps,)
-        How far through its interval's rise of the cumulative hazard each
-        step goes, from the training cohort's Nelson-Aalen estimator; 1 at
-        the last step of each interval.
+    %(grid_attributes)s
     n_causes_ : int
         Number of causes ``K`` (the largest event code in ``fit``).
     %(common_attributes)s
