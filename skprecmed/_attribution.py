@@ -23,9 +23,12 @@ def feature_attributions(
     output; ``"integrated_gradients"`` (Sundararajan et al., 2017) averages
     the gradient along the straight path from ``baseline`` (zeros: for
     one-hot sequences, "no base") to the input and multiplies by the
-    difference, so the attributions of a sample add up to its output minus
-    the baseline's output. For one-hot sequences, summing over the last axis
-    gives one score per position.
+    difference, so the attributions of a sample add up to its prediction
+    minus the baseline's (a class probability, a regression value in the
+    units of ``y``, a log-risk, or with ``horizon`` a survival probability or
+    cumulative incidence; for an ensemble, the mean over its members, as it
+    predicts). For one-hot sequences, summing over the last axis gives one
+    score per position.
 
     Parameters
     ----------
@@ -167,25 +170,43 @@ def _embedding_columns(estimator):
 
 
 def _explained_output(estimator, X, target, horizon):
-    """Function from the network's output tensor to the explained value per sample."""
+    """Function from the network's output tensor to the explained value per sample.
+
+    The value is the estimator's prediction: an ensemble's is its members'
+    mean output (as ``_forward`` takes it), a regressor's is in the units
+    of ``y``.
+    """
+    _, keras = import_keras()
+    ops = keras.ops
+    members = getattr(estimator, "_n_members", 1)
+    n_outputs = estimator.model_.outputs[0].shape[-1] // members
+
+    def members_mean(out):
+        if members == 1:
+            return out
+        return ops.mean(ops.reshape(out, (-1, members, n_outputs)), axis=1)
+
     if horizon is None:
-        _, keras = import_keras()
-        column = _output_column(estimator, X, target)[:, None]
-        return lambda out: keras.ops.take_along_axis(out, column, axis=1)[:, 0]
+        column = _output_column(estimator, X, target, n_outputs)
+        # a regressor's network predicts y standardised: its scale, per column
+        scale = np.atleast_1d(getattr(estimator, "_y_scale", 1.0))
+        scale = np.broadcast_to(scale, (n_outputs,))[column].astype(np.float32)
+        column = column[:, None]
+        return lambda out: (
+            ops.take_along_axis(members_mean(out), column, axis=1)[:, 0] * scale
+        )
     if not hasattr(estimator, "_explained_output"):
         raise ValueError(
             "horizon= applies to the discrete-time survival models "
             "(KerasNetDiscreteTimeSurvivalAnalysis, KerasNetCompetingRisks); got "
             f"{type(estimator).__name__}."
         )
-    _, keras = import_keras()
     function = estimator._explained_output(horizon, target)
-    return lambda out: function(out, keras.ops)
+    return lambda out: function(members_mean(out), ops)
 
 
-def _output_column(estimator, X, target):
-    """Index of the explained output unit, per sample."""
-    n_outputs = estimator.model_.outputs[0].shape[-1]
+def _output_column(estimator, X, target, n_outputs):
+    """Index of the explained output unit of one member, per sample."""
     classes = getattr(estimator, "classes_", None)
     if classes is None:
         index = 0 if target is None else int(target)
