@@ -424,10 +424,6 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         )
         return -log_norm, logits - log_norm[..., None]
 
-    def _survival(self, X, logits=None):
-        """Event-free survival at the end of each interval, (n, bins)."""
-        return np.exp(-self._cumulative_hazard(X, logits))
-
     def _cumulative_hazard(self, X, logits=None):
         """``-log`` of the event-free survival at each grid point, (n, bins)."""
         log_no_event, _ = self._log_probabilities(X, logits)

@@ -215,9 +215,8 @@ class TimeVaryingDense(keras.layers.Layer):
             "units": self.units,
             "groups": self.groups,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
-            if self.kernel_regularizer is not None
-            else None,
+            # None serialises as None
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             "smoothing": self.smoothing,
         }
 
@@ -291,10 +290,8 @@ class MembersDense(keras.layers.Layer):
                 f"equal blocks and {self.shared_inputs} shared columns."
             )
         self.pattern = np.zeros((n_in, self.members * self.units), dtype="float32")
-        for m in range(self.members):
-            columns = slice(m * self.units, (m + 1) * self.units)
-            self.pattern[m * own : (m + 1) * own, columns] = 1.0
-            self.pattern[self.members * own :, columns] = 1.0
+        for block in self._blocks(n_in, own):
+            self.pattern[block] = 1.0
         self.kernel = self.add_weight(
             name="kernel",
             shape=(n_in, self.members * self.units),
@@ -305,15 +302,23 @@ class MembersDense(keras.layers.Layer):
             name="bias", shape=(self.members * self.units,), initializer="zeros"
         )
 
+    def _blocks(self, n_in, own):
+        """Each member's kernel entries: its own rows and the shared rows,
+        its columns (an index for the full kernel)."""
+        shared = np.arange(self.members * own, n_in)
+        for m in range(self.members):
+            rows = np.concatenate([np.arange(m * own, (m + 1) * own), shared])
+            yield np.ix_(rows, np.arange(m * self.units, (m + 1) * self.units))
+
     def _initial_kernel(self, own):
         def initial(shape, dtype=None):
             kernel = np.zeros(shape, dtype="float32")
-            for m, seed in enumerate(self.seeds):
+            blocks = self._blocks(shape[0], own)
+            for block, seed in zip(blocks, self.seeds, strict=True):
                 glorot = keras.initializers.GlorotUniform(seed=seed)
-                values = np.asarray(glorot((own + self.shared_inputs, self.units)))
-                columns = slice(m * self.units, (m + 1) * self.units)
-                kernel[m * own : (m + 1) * own, columns] = values[:own]
-                kernel[self.members * own :, columns] = values[own:]
+                kernel[block] = np.asarray(
+                    glorot((own + self.shared_inputs, self.units))
+                )
             return ops.convert_to_tensor(kernel, dtype=dtype)
 
         return initial
@@ -341,7 +346,6 @@ class MembersDense(keras.layers.Layer):
             "seeds": self.seeds,
             "shared_inputs": self.shared_inputs,
             "activation": keras.activations.serialize(self.activation),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
-            if self.kernel_regularizer is not None
-            else None,
+            # None serialises as None
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
         }

@@ -259,7 +259,6 @@ def _members_as_one(
     x = _head(
         keras,
         inputs,
-        inputs,
         hidden=hidden,
         next_seed=lambda: [next(counter) for counter in counters][0],
         prefix="",
@@ -281,7 +280,6 @@ def _members_as_one(
 
 def _head(
     keras,
-    x,
     features,
     *,
     hidden,
@@ -292,12 +290,13 @@ def _head(
     dropout,
     skip,
 ):
-    """The hidden layers on ``x``, then the skip connection to ``features``.
+    """The hidden layers on ``features``, then the skip connection to them.
 
     ``hidden(units, i)`` makes hidden layer ``i`` and ``next_seed()`` each
     dropout layer's seed, in the order the layers are built.
     """
     layers = keras.layers
+    x = features
     for i, units in enumerate(hidden_layer_sizes):
         x = hidden(int(units), i)(x)
         if batch_normalization:
@@ -375,7 +374,6 @@ def _member(
 
     x = _head(
         keras,
-        features,
         features,
         hidden=hidden,
         next_seed=lambda: next(counter),
