@@ -150,3 +150,23 @@ def test_keras_own_metrics_are_reset_inside_the_pass(cancer):
     KerasNetClassifier(**fast(epochs=3, metrics=["AUC"])).fit(X, y)
     (trainer,) = _trainers._trainers.values()
     assert all(traced.resets_metrics for traced in trainer.traced.values())
+
+
+def test_the_passes_run_with_the_remapper_off_and_restore_the_threads_options(
+    cancer,
+):
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    options = _epochs._call_options()
+    if tf.config.list_logical_devices("GPU"):
+        assert options is None  # cuDNN's fused kernels pay: left as they are
+        return
+    config = tf.compat.v1.ConfigProto()
+    config.ParseFromString(options.config_proto_serialized)
+    rewrites = config.graph_options.rewrite_options
+    assert rewrites.remapping == type(rewrites).OFF
+    before = context.context().function_call_options
+    X, y = cancer
+    KerasNetClassifier(**fast(early_stopping=True)).fit(X, y)
+    assert context.context().function_call_options is before
