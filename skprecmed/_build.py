@@ -225,7 +225,10 @@ def _compile_arguments(kwargs, network):
     # TensorFlow compiling costs more than it saves here)
     _, keras = import_keras()
     jit = keras.backend.backend() == "jax"
-    return {**kwargs, "jit_compile": jit, "steps_per_execution": 32}
+    # no metrics: None, not [], so Keras makes no empty metrics container
+    # (built by an eager forward pass before the training step is traced)
+    metrics = kwargs["metrics"] or None
+    return {**kwargs, "metrics": metrics, "jit_compile": jit, "steps_per_execution": 32}
 
 
 def _architecture(input_shape, n_outputs, output_activation, network):

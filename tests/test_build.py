@@ -207,6 +207,16 @@ def test_metrics_named_by_keras_keep_one_name_across_fits(tiny):
         assert not any(key[-1].isdigit() for key in keys[0]), keys[0]
 
 
+def test_a_network_without_metrics_compiles_no_metrics_container(tiny):
+    # Keras builds an empty container by an eager pass before the first trace
+    X, y = tiny
+    plain = KerasNetClassifier(**fast(epochs=1)).fit(X, y)
+    assert plain.model_._compile_metrics is None
+    scored = KerasNetClassifier(**fast(epochs=1, metrics=["AUC"])).fit(X, y)
+    assert scored.model_._compile_metrics is not None
+    assert "auc" in scored.history_ and "auc" not in plain.history_
+
+
 def test_a_users_metric_class_is_made_as_given():
     # a custom network (model=) compiles with it as made: its constructor
     # may take no name, so it is never re-made from its config
