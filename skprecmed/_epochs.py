@@ -7,9 +7,10 @@ of 10,000 rows in batches of 32 took 1.1 s through ``fit`` and 0.4 s here.
 
 Here the rows stay in one tensor per array, and an epoch is one traced
 function: it gathers each minibatch by index, in the epoch's order, and
-calls the model's own ``train_step``. A validation pass is another traced
-function, which calls ``test_step``. Each step is Keras' own arithmetic.
-On a CPU the passes run with Grappler's remapper off
+calls the training step of :mod:`._steps` (the model's own ``train_step``,
+or the same step with Adam's update written out). A validation pass is
+another traced function, which calls ``test_step``. Each step is Keras' own
+arithmetic. On a CPU the passes run with Grappler's remapper off
 (:func:`_call_options`). The epoch protocol of ``fit`` is kept:
 
 * metrics are reset at each epoch (inside the traced pass);
@@ -25,6 +26,7 @@ row order is :func:`epoch_order`, which Keras' ``fit`` is fed in too
 
 import numpy as np
 
+from . import _steps
 from ._keras import import_keras
 
 #: hooks this loop never calls; a callback that defines one needs ``fit``
@@ -283,7 +285,7 @@ def _traced(trainer, kind, data):
         model.optimizer.build(model.trainable_variables)
     arrays = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in data)
     signature = arrays, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32)
-    step = model.train_step if kind == "train" else model.test_step
+    step = _steps.train_step(model) if kind == "train" else model.test_step
 
     def trace(resets):
         # no autograph: Keras' steps are left as they are written
