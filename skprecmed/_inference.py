@@ -24,6 +24,10 @@ from scipy import special
 ATOL = 1e-5
 
 
+def _relu(x, out=None):
+    return np.maximum(x, 0, out=out)
+
+
 def _leaky_relu(x):
     return np.where(x >= 0, x, np.float32(0.2) * x)
 
@@ -45,7 +49,7 @@ def _gelu(x):
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0),
+    "relu": _relu,
     "sigmoid": special.expit,
     "tanh": np.tanh,
     "softmax": lambda x: special.softmax(x, axis=-1),
@@ -131,11 +135,25 @@ def all_finite(array):
     return bool(np.isfinite(array.sum()) or np.isfinite(array).all())
 
 
+#: activations whose function takes ``out=``: applied in place to an array
+#: the plan made itself (never to ``X``), so that a batch of 100k rows
+#: allocates no second array of the layer's size
+_IN_PLACE = frozenset({"relu", "sigmoid", "tanh"})
+
+
 def _run(steps, X, out=None):
-    """Apply ``steps`` to ``out`` (``X`` if None); skip connections append ``X``."""
+    """Apply ``steps`` to ``out`` (``X`` if None); skip connections append ``X``.
+
+    ``out``, when given, is an array the plan made (it may be overwritten).
+    """
+    own = out is not None
     out = X if out is None else out
     for step in steps:
         kind = step[0]
+        if kind == "activation" and own and step[1] in _IN_PLACE:
+            out = _ACTIVATIONS[step[1]](out, out=out)
+            continue
+        own = kind in ("dense", "affine", "concat_input", "parallel")
         if kind == "dense":
             out = out @ step[1].astype(out.dtype, copy=False)
             if step[2] is not None:

@@ -234,6 +234,27 @@ def test_finiteness_is_checked_on_the_first_layer_outputs():
     assert not InferencePlan([("activation", "relu")]).checks_finite_inputs
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_activations_overwrite_only_the_plans_own_arrays(activation):
+    from skprecmed._inference import _ACTIVATIONS, _IN_PLACE, InferencePlan
+
+    assert activation in _IN_PLACE
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 3)).astype(np.float32)
+    kept = X.copy()
+    # an activation first: X is the user's, left as it was
+    alone = InferencePlan([("activation", activation)])(X)
+    np.testing.assert_array_equal(X, kept)
+    np.testing.assert_allclose(alone, _ACTIVATIONS[activation](kept), rtol=1e-6)
+    assert not np.shares_memory(alone, X)
+    # after a dense layer: its output is overwritten, with the same values
+    W = rng.normal(size=(3, 2)).astype(np.float32)
+    b = rng.normal(size=2).astype(np.float32)
+    plan = InferencePlan([("dense", W, b), ("activation", activation)])
+    np.testing.assert_allclose(plan(X), _ACTIVATIONS[activation](X @ W + b), rtol=1e-6)
+    np.testing.assert_array_equal(X, kept)
+
+
 def test_estimator_refuses_non_finite_rows_at_predict(cancer):
     X, y = cancer
     model = KerasNetClassifier(**fast()).fit(X, y)
