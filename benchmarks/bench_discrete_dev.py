@@ -148,19 +148,26 @@ def _variants():
     class RefitSameSteps(Refit):
         same_steps = True
 
-    free = {"time_smoothing": 0.0, "random_state": SEED}  # until 2026-11-28
+    # every row before the last study kept the estimators' L2 default then
+    old = {"alpha": 1e-4, "random_state": SEED}  # until 2026-11-29
+    free = {**old, "time_smoothing": 0.0}  # until 2026-11-28
     return {
         "before": lambda: Before(n_time_bins=20, **free),
         "start, 20 bins": lambda: EndSteps(n_time_bins=20, **free),
         "start, 10 bins": lambda: EndSteps(**free),
         "+ middle steps": lambda: Halfway(**free),
-        "+ smooth effects": lambda: Halfway(random_state=SEED),
-        "+ event-time steps": lambda: Discrete(random_state=SEED),
-        "ensemble of five": lambda: Discrete(ensemble_size=5, random_state=SEED),
-        "cloglog link": lambda: Cloglog(random_state=SEED),
-        "cloglog, five": lambda: Cloglog(ensemble_size=5, random_state=SEED),
-        "refit, all rows": lambda: Refit(random_state=SEED),
-        "refit, same steps": lambda: RefitSameSteps(random_state=SEED),
+        "+ smooth effects": lambda: Halfway(**old),
+        "+ event-time steps": lambda: Discrete(**old),
+        "ensemble of five": lambda: Discrete(ensemble_size=5, **old),
+        "cloglog link": lambda: Cloglog(**old),
+        "cloglog, five": lambda: Cloglog(ensemble_size=5, **old),
+        "refit, all rows": lambda: Refit(**old),
+        "refit, same steps": lambda: RefitSameSteps(**old),
+        "alpha 1e-3": lambda: Discrete(alpha=1e-3, random_state=SEED),
+        "alpha 1e-2 (default)": lambda: Discrete(random_state=SEED),
+        "alpha 3e-2": lambda: Discrete(alpha=3e-2, random_state=SEED),
+        "alpha 1e-1": lambda: Discrete(alpha=1e-1, random_state=SEED),
+        "alpha 1e-2, five": lambda: Discrete(ensemble_size=5, random_state=SEED),
         "CoxPH": lambda: CoxPHSurvivalAnalysis(alpha=1e-4),
     }
 

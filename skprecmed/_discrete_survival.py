@@ -280,7 +280,7 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         time_grid="quantile",
         time_smoothing=10.0,
         dropout=0.0,
-        alpha=1e-4,
+        alpha=1e-2,
         batch_normalization=False,
         skip_connection=True,
         architecture="dense",
@@ -605,7 +605,7 @@ time_smoothing : float, default=10.0
 @_docstrings.fill(
     discrete_parameters=_DISCRETE_PARAMETERS,
     grid_attributes=_GRID_ATTRIBUTES,
-    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    network_parameters=_docstrings.DISCRETE_NETWORK_PARAMETERS,
     common_attributes=_docstrings.COMMON_ATTRIBUTES,
     auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
     "        model (censored patients contribute their survival up to their\n"
@@ -729,7 +729,7 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
 @_docstrings.fill(
     discrete_parameters=_DISCRETE_PARAMETERS,
     grid_attributes=_GRID_ATTRIBUTES,
-    network_parameters=_docstrings.NETWORK_PARAMETERS,
+    network_parameters=_docstrings.DISCRETE_NETWORK_PARAMETERS,
     common_attributes=_docstrings.COMMON_ATTRIBUTES,
     auto_loss='``"auto"`` is the negative log-likelihood of the discrete-time\n'
     "        cause-specific hazards (censored patients contribute their\n"
