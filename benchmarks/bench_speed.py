@@ -4,7 +4,7 @@ Runs skprecmed, raw Keras, scikeras and scikit-learn's ``MLPClassifier`` on
 identical data, interleaved, and prints a table of medians and ratios for
 each goal of issue #3::
 
-    python benchmarks/bench_speed.py            # everything (~10 min on 2 cores)
+    python benchmarks/bench_speed.py            # everything (~5 min on 2 cores)
     python benchmarks/bench_speed.py --quick    # fewer repeats, no 100k-row fit
 
 The classic net: 100 features -> Dense(32, relu) -> sigmoid, Adam(1e-3),
@@ -335,7 +335,7 @@ def _subprocess_seconds(code, repeats=3):
     return statistics.median(values)
 
 
-def _alternating_subprocess_seconds(codes, repeats):
+def _interleaved_subprocess_seconds(codes, repeats):
     """Each code's times in ``repeats`` fresh processes, the codes in turn."""
     times = [[] for _ in codes]
     for _ in range(repeats):
@@ -395,7 +395,7 @@ print(time.perf_counter() - t)
 """
 
 
-#: fresh processes per contestant, alternating, for the cold first fit and
+#: fresh processes per contestant, interleaved, for the cold first fit and
 #: the first score
 COLD_REPEATS = 5
 
@@ -423,7 +423,7 @@ def bench_cold_fit():
             "random_state=0)"
         ),
     }
-    spent = _alternating_subprocess_seconds(list(codes.values()), COLD_REPEATS)
+    spent = _interleaved_subprocess_seconds(list(codes.values()), COLD_REPEATS)
     times = dict(zip(codes, spent, strict=True))
     ours, mlp = (statistics.median(times[name]) for name in codes)
     record(
@@ -522,7 +522,7 @@ def bench_first_score(tmp):
         text=True,
         check=True,
     ).stdout.split()
-    times = _alternating_subprocess_seconds(
+    times = _interleaved_subprocess_seconds(
         [FIRST_SCORE.format(path=path) for path in (ours, mlp)], COLD_REPEATS
     )
     t_ours, t_mlp = (statistics.median(spent) for spent in times)
@@ -532,7 +532,7 @@ def bench_first_score(tmp):
         t_mlp,
         "MLPClassifier",
         "<= 1.05x (noise)",
-        note=f"TensorFlow imported: {out[0]}; median of {COLD_REPEATS}, alternating",
+        note=f"TensorFlow imported: {out[0]}; median of {COLD_REPEATS}, interleaved",
         met=t_ours <= 1.05 * t_mlp,
     )
 
