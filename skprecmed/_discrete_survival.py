@@ -456,10 +456,20 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
     def _knots(self):
         """Where the step curves step: 0, the step times, the grid's end."""
         times, _, _ = self._steps()
-        end = self.time_grid_[-1:]
-        if times[-1] == end[0]:
-            return np.concatenate([[0.0], times])
-        return np.concatenate([[0.0], times, end])
+        return self._from_knots([0.0], times, self.time_grid_[-1:])
+
+    def _knot_widths(self):
+        """How long the curves hold each knot's value, up to the grid's end."""
+        return np.diff(np.append(self._knots(), self.time_grid_[-1]))
+
+    def _from_knots(self, start, inside, end):
+        """``start`` at 0, ``inside`` at the step times, then ``end`` from the
+        grid's end unless the last step time is the grid's end (last axis)."""
+        times, _, _ = self._steps()
+        parts = [start, inside]
+        if times[-1] != self.time_grid_[-1]:
+            parts.append(end)
+        return np.concatenate(parts, axis=-1)
 
     def _knot_values(self, hazard):
         """Cumulative hazards (..., bins) at the grid, then from each knot on.
@@ -470,13 +480,10 @@ class _DiscreteTimeNet(SurvivalAnalysisMixin, _BaseKerasNet):
         """
         start = np.zeros(hazard.shape[:-1] + (1,))
         before = np.concatenate([start, hazard[..., :-1]], axis=-1)
-        times, fractions, interval = self._steps()
+        _, fractions, interval = self._steps()
         rise = hazard[..., interval] - before[..., interval]
         inside = before[..., interval] + fractions * rise
-        values = [start, inside]
-        if len(self._knots()) > len(times) + 1:
-            values.append(hazard[..., -1:])
-        return np.concatenate(values, axis=-1)
+        return self._from_knots(start, inside, hazard[..., -1:])
 
     def _step_functions(self, hazard, survival):
         """StepFunctions from 0 through the grid's end, of the cumulative
@@ -701,7 +708,7 @@ class KerasNetDiscreteTimeSurvivalAnalysis(_DiscreteTimeNet):
             Higher means an earlier event.
         """
         check_is_fitted(self)
-        widths = np.diff(np.append(self._knots(), self.time_grid_[-1]))
+        widths = self._knot_widths()
         return _by_chunks(
             lambda hazard: -(np.exp(-self._knot_values(hazard)) @ widths),
             self._cumulative_hazard(X),
@@ -864,7 +871,7 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         """
         cause = self._check_cause(cause)
         log_no_event, log_cause = self._log_probabilities(X)
-        widths = np.diff(np.append(self._knots(), self.time_grid_[-1]))
+        widths = self._knot_widths()
         return _by_chunks(
             lambda *logs: self._incidence_at_knots(*logs, cause) @ widths,
             log_no_event,
@@ -884,15 +891,13 @@ class KerasNetCompetingRisks(_DiscreteTimeNet):
         before = np.hstack([np.ones((len(survival), 1)), survival[:, :-1]])
         occurred = before * np.exp(log_cause[..., cause - 1])  # in each interval
         start = np.hstack([np.zeros((len(occurred), 1)), np.cumsum(occurred, axis=1)])
-        times, fractions, interval = self._steps()
+        _, fractions, interval = self._steps()
         reached = _share_of_events(log_no_event[:, interval], fractions)
-        values = [
+        return self._from_knots(
             np.zeros((len(occurred), 1)),
             start[:, interval] + reached * occurred[:, interval],
-        ]
-        if len(self._knots()) > len(times) + 1:
-            values.append(start[:, -1:])
-        return np.hstack(values)
+            start[:, -1:],
+        )
 
     def concordance_index(self, X, y, cause=1):
         """Cause-specific Harrell's concordance index.

@@ -184,32 +184,28 @@ class _Pass:
     options (the thread's own are restored after each call).
     """
 
-    __slots__ = ("function", "resets_metrics", "_options")
+    __slots__ = ("function", "resets_metrics", "_options", "_context")
 
     def __init__(self, function, resets_metrics):
+        from tensorflow.python.eager import context
+
         self.function = function
         self.resets_metrics = resets_metrics
-        self._options = _call_options()
+        self._context = context.context()  # the process's one eager context
+        self._options = _call_options(context)
 
     def __call__(self, *args):
         if self._options is None:
             return self.function(*args)
-        context = _eager_context().context()
-        previous = context.function_call_options
-        context.function_call_options = self._options
+        previous = self._context.function_call_options
+        self._context.function_call_options = self._options
         try:
             return self.function(*args)
         finally:
-            context.function_call_options = previous
+            self._context.function_call_options = previous
 
 
-def _eager_context():
-    from tensorflow.python.eager import context
-
-    return context
-
-
-def _call_options():
+def _call_options(eager):
     """This thread's function-call options with Grappler's remapper off, on CPU.
 
     TensorFlow optimises a traced function at its first call with the
@@ -224,6 +220,11 @@ def _call_options():
     are (None). Only this thread's options, for these calls, change:
     nothing global.
 
+    Parameters
+    ----------
+    eager : module
+        ``tensorflow.python.eager.context``.
+
     Returns
     -------
     options : FunctionCallOptions or None
@@ -231,7 +232,6 @@ def _call_options():
     tf, _ = import_keras()
     if tf.config.list_logical_devices("GPU"):
         return None
-    eager = _eager_context()
     options = eager.context().function_call_options
     config = tf.compat.v1.ConfigProto()
     config.ParseFromString(options.config_proto_serialized)

@@ -158,7 +158,7 @@ def test_the_passes_run_with_the_remapper_off_and_restore_the_threads_options(
     import tensorflow as tf
     from tensorflow.python.eager import context
 
-    options = _epochs._call_options()
+    options = _epochs._call_options(context)
     if tf.config.list_logical_devices("GPU"):
         assert options is None  # cuDNN's fused kernels pay: left as they are
         return
