@@ -1,9 +1,24 @@
 """Shared data: small slices of real patient data, fitted once per module."""
 
+import sys
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_blobs
 from sklearn.preprocessing import StandardScaler
+
+
+@pytest.fixture(autouse=True)
+def no_global_tensorflow_seed_outlives_a_test():
+    """A test that sets TensorFlow's global seed would seed every later test
+    in its worker, and hide the determinism tests' failures or cause them."""
+    yield
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        assert tf.compat.v1.random.get_seed(None) == (None, None), (
+            "this test left TensorFlow's global random seed set"
+        )
 
 
 @pytest.fixture(scope="session")

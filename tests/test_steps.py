@@ -10,13 +10,24 @@ from skprecmed import KerasNetClassifier, _steps, _trainers
 from ._instances import fast
 
 
+def _seeded(seed):
+    """A seeded initializer: no global seed, which would outlive the test."""
+    return keras.initializers.GlorotUniform(seed=seed)
+
+
 def _network(optimizer, constraint=None, seed=0):
-    keras.utils.set_random_seed(seed)
     net = keras.Sequential(
         [
             keras.Input((30,)),
-            keras.layers.Dense(16, activation="relu", kernel_constraint=constraint),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(
+                16,
+                activation="relu",
+                kernel_constraint=constraint,
+                kernel_initializer=_seeded(seed),
+            ),
+            keras.layers.Dense(
+                1, activation="sigmoid", kernel_initializer=_seeded(seed)
+            ),
         ]
     )
     net.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["AUC"])
@@ -68,9 +79,12 @@ def test_a_weight_without_gradient_is_left_to_keras_as_its_step_does(cancer):
     X, y = X[:100].astype("float32"), y[:100].astype("float32")[:, None]
     nets = []
     for _ in range(2):
-        keras.utils.set_random_seed(0)
         net = keras.Sequential(
-            [keras.Input((30,)), Unused(), keras.layers.Dense(1, "sigmoid")]
+            [
+                keras.Input((30,)),
+                Unused(),
+                keras.layers.Dense(1, "sigmoid", kernel_initializer=_seeded(0)),
+            ]
         )
         net.compile(optimizer="adam", loss="binary_crossentropy")
         nets.append(net)
