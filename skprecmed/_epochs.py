@@ -10,8 +10,9 @@ function: it gathers each minibatch by index, in the epoch's order, and
 calls the training step of :mod:`._steps` (the model's own ``train_step``,
 or the same step with Adam's update written out). A validation pass is
 another traced function, which calls ``test_step``. Each step is Keras' own
-arithmetic. On a CPU the passes run with Grappler's remapper off
-(:func:`_call_options`). The epoch protocol of ``fit`` is kept:
+arithmetic. On a CPU the passes are traced and run with TensorFlow's
+single-threaded executor and Grappler's remapper off (:func:`_call_options`).
+The epoch protocol of ``fit`` is kept:
 
 * metrics are reset at each epoch (inside the traced pass);
 * the callbacks' train and epoch hooks run (``EarlyStopping`` among them);
@@ -23,6 +24,8 @@ run eagerly and distribution strategies need ``fit`` itself:
 row order is :func:`epoch_order`, which Keras' ``fit`` is fed in too
 (:mod:`._training`), so both ways train on the same minibatches.
 """
+
+import contextlib
 
 import numpy as np
 
@@ -135,10 +138,10 @@ def fit(
     tf, keras = import_keras()
     model = trainer.model
     data = tuple(tf.convert_to_tensor(array) for array in data)
-    train_epoch = _traced(trainer, "train", data)
+    train_epoch = _traced(trainer, "train", data, batch_size)
     if validation_data is not None:
         validation_data = tuple(tf.convert_to_tensor(a) for a in validation_data)
-        validate = _traced(trainer, "validate", validation_data)
+        validate = _traced(trainer, "validate", validation_data, batch_size)
         rows_in_order = np.arange(len(validation_data[0]), dtype=np.int32)
     n_rows = int(data[0].shape[0])
     rows_per_step = tf.constant(batch_size, tf.int32)
@@ -180,50 +183,128 @@ def _floats(metrics):
 class _Pass:
     """A traced pass, and whether it resets the metrics itself.
 
-    It runs with :func:`_call_options` as this thread's function-call
-    options (the thread's own are restored after each call).
+    It runs under the function-call options it was traced with
+    (:func:`_call_options`, in :func:`_options`).
     """
 
-    __slots__ = ("function", "resets_metrics", "_options", "_context")
+    __slots__ = ("function", "resets_metrics", "_options")
 
-    def __init__(self, function, resets_metrics):
-        from tensorflow.python.eager import context
-
+    def __init__(self, function, resets_metrics, options):
         self.function = function
         self.resets_metrics = resets_metrics
-        self._context = context.context()  # the process's one eager context
-        self._options = _call_options(context)
+        self._options = options
 
     def __call__(self, *args):
-        if self._options is None:
+        with _options(self._options):
             return self.function(*args)
-        previous = self._context.function_call_options
-        self._context.function_call_options = self._options
-        try:
-            return self.function(*args)
-        finally:
-            self._context.function_call_options = previous
 
 
-def _call_options(eager):
-    """This thread's function-call options with Grappler's remapper off, on CPU.
+@contextlib.contextmanager
+def _options(options):
+    """Make ``options`` this thread's function-call options in the block.
 
-    TensorFlow optimises a traced function at its first call with the
-    Grappler configuration of the call's options. Its remapper fuses each
-    matrix product with its bias and activation into one oneDNN kernel,
-    which on a CPU costs the small layers of clinical tables more than the
-    three plain kernels: the classic net of ``bench_speed.py`` trained an
-    epoch in 24 ms instead of 30, and the convolutional and recurrent
-    networks were no slower (their predictions were the same to the bit);
-    optimising the pass takes ~15 ms less. With a GPU, where this was not
-    measured and fused kernels are cuDNN's, the options are left as they
-    are (None). Only this thread's options, for these calls, change:
-    nothing global.
+    The thread's own are restored after it; ``None`` changes nothing.
+    """
+    if options is None:
+        yield
+        return
+    context = _eager().context()
+    previous = context.function_call_options
+    context.function_call_options = options
+    try:
+        yield
+    finally:
+        context.function_call_options = previous
+
+
+def _eager():
+    from tensorflow.python.eager import context
+
+    return context
+
+
+#: the largest minibatch and weight (elements) of a network whose passes run
+#: single-threaded: beyond either, a step's operations are large enough that
+#: the default executor's threads and oneDNN's kernels pay (see
+#: :func:`_call_options`)
+_SMALL_BATCH = 64
+_SMALL_WEIGHT = 2**15
+
+
+def _small_steps(model, batch_size):
+    """Whether each step of ``model`` is many small operations, in a row.
+
+    True for minibatches of at most :data:`_SMALL_BATCH` rows and networks
+    without convolutions (no weight of more than two dimensions) whose
+    weights have at most :data:`_SMALL_WEIGHT` elements each, and without
+    a bidirectional recurrent layer (whose two directions the default
+    executor runs at once): the dense networks of clinical tables and
+    small recurrent ones.
+    """
+    _, keras = import_keras()
+    return (
+        batch_size <= _SMALL_BATCH
+        and all(
+            len(weight.shape) <= 2 and np.prod(weight.shape) <= _SMALL_WEIGHT
+            for weight in model.trainable_weights
+        )
+        and not any(
+            isinstance(layer, keras.layers.Bidirectional) for layer in _layers(model)
+        )
+    )
+
+
+def _layers(layer):
+    """``layer`` and the layers of the models nested in it."""
+    yield layer
+    for inner in getattr(layer, "layers", ()):
+        yield from _layers(inner)
+
+
+def _call_options(model, batch_size):
+    """The function-call options of the passes on a CPU; None with a GPU.
+
+    The passes are traced and run under these options, set as this thread's
+    for those calls only: nothing global changes.
+
+    * **Grappler's remapper off.** TensorFlow optimises a traced function
+      at its first call; the remapper fuses each matrix product with its
+      bias and activation into one oneDNN kernel, which cost the small
+      layers of clinical tables more than the three plain kernels (an
+      epoch of ``bench_speed.py``'s classic net took 30 ms instead of 24),
+      and optimising takes ~15 ms less. The convolutional and recurrent
+      networks were no slower and predicted the same to the bit.
+    * **The single-threaded executor, for small steps**
+      (:func:`_small_steps`). TensorFlow's default executor hands each
+      operation to a pool of threads; for a step of small operations that
+      hand-over costs more than the operations (a third of an epoch of the
+      classic net was the pool's threads looking for work). The
+      single-threaded executor runs them in turn in the calling thread. It
+      cannot run the switch/merge operations a loop is usually rewritten
+      to, so TensorFlow keeps a loop traced under it as a loop operation,
+      whose body runs as a function at each step, without oneDNN's
+      rewrites (and results differ from the rewritten loop's in the last
+      bits of float32). Warm 2-epoch fits of 20,000 rows and 100 features
+      (``docs/performance.rst``): hidden layers (32,) in batches of 16 and
+      64 took 0.17 and 0.06 s instead of 0.19 and 0.09; (64,), (128,) and
+      (256,) in batches of 32, 0.11, 0.14 and 0.19 s instead of 0.16, 0.18
+      and 0.24. Larger steps were slower: (32,) in batches of 256, 0.056 s
+      instead of 0.039; (64,) in batches of 128, 0.093 s instead of 0.061;
+      (512,) and (256, 256) in batches of 32, 0.50 and 0.92 s instead of
+      0.37 and 0.52; the 1-D and 2-D CNNs of ``bench_sequence_speed.py``
+      1.4 and 2.6 times slower. Over one-hot DNA (2,000 sequences of
+      100 bp, batches of 64) a GRU of 16 units took 0.53 s instead of
+      0.78, but a bidirectional LSTM 0.75 s instead of 0.62. Hence the
+      limits of :func:`_small_steps`.
+
+    With a GPU, where neither was measured and fused kernels are cuDNN's,
+    the options are left as they are.
 
     Parameters
     ----------
-    eager : module
-        ``tensorflow.python.eager.context``.
+    model : keras.Model
+    batch_size : int
+        Rows per step.
 
     Returns
     -------
@@ -232,14 +313,16 @@ def _call_options(eager):
     tf, _ = import_keras()
     if tf.config.list_logical_devices("GPU"):
         return None
+    eager = _eager()
     options = eager.context().function_call_options
     config = tf.compat.v1.ConfigProto()
     config.ParseFromString(options.config_proto_serialized)
     rewrites = config.graph_options.rewrite_options
     rewrites.remapping = type(rewrites).OFF
-    return eager.FunctionCallOptions(
-        executor_type=options.executor_type, config_proto=config
-    )
+    executor = options.executor_type
+    if _small_steps(model, batch_size):
+        executor = "SINGLE_THREADED_EXECUTOR"
+    return eager.FunctionCallOptions(executor_type=executor, config_proto=config)
 
 
 def _resettable_in_graph(model):
@@ -261,11 +344,12 @@ def _resettable_in_graph(model):
     )
 
 
-def _traced(trainer, kind, data):
+def _traced(trainer, kind, data, batch_size):
     """The ``"train"`` or ``"validate"`` pass of ``trainer`` over ``data``.
 
     Traced on first use, once per layout of the arrays (their dtypes and the
-    shape of one row) whatever the number of rows: a cached trainer serves
+    shape of one row) and executor (:func:`_call_options`, which depends on
+    ``batch_size``) whatever the number of rows: a cached trainer serves
     every fit of its architecture without tracing again. Each is called as
     a concrete function (no signature matching at each call) and returns
     the metrics' values, read after its loop. It resets the metrics first,
@@ -277,10 +361,12 @@ def _traced(trainer, kind, data):
     so that the pass resets it too.
     """
     tf, _ = import_keras()
-    key = kind, tuple((a.dtype.name, tuple(a.shape[1:])) for a in data)
+    model = trainer.model
+    options = _call_options(model, batch_size)
+    layout = tuple((a.dtype.name, tuple(a.shape[1:])) for a in data)
+    key = kind, layout, options and options.executor_type
     if key in trainer.traced:
         return trainer.traced[key]
-    model = trainer.model
     if not model.optimizer.built:  # its variables, before any tracing
         model.optimizer.build(model.trainable_variables)
     arrays = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in data)
@@ -312,9 +398,10 @@ def _traced(trainer, kind, data):
         x, y, *weight = (a[:1] for a in data)
         model.compute_metrics(x, y, model(x, training=False), *weight)
     built = len(model.metrics_variables)
-    function = trace(resets=True)
-    resets = _resettable_in_graph(model)
-    if not resets or len(model.metrics_variables) != built:
-        function = trace(resets)
-    trainer.traced[key] = _Pass(function, resets)
+    with _options(options):  # traced as it will run (see _call_options)
+        function = trace(resets=True)
+        resets = _resettable_in_graph(model)
+        if not resets or len(model.metrics_variables) != built:
+            function = trace(resets)
+    trainer.traced[key] = _Pass(function, resets, options)
     return trainer.traced[key]

@@ -152,21 +152,82 @@ def test_keras_own_metrics_are_reset_inside_the_pass(cancer):
     assert all(traced.resets_metrics for traced in trainer.traced.values())
 
 
-def test_the_passes_run_with_the_remapper_off_and_restore_the_threads_options(
+def _loop_is_lowered(traced):
+    (loop,) = [
+        op for op in traced.function.graph.get_operations() if op.type == "While"
+    ]
+    lowered = loop.node_def.attr.get("_lower_using_switch_merge")
+    return lowered is not None and lowered.b
+
+
+def test_small_steps_run_single_threaded_without_the_remapper_and_restore_options(
     cancer,
 ):
     import tensorflow as tf
     from tensorflow.python.eager import context
 
-    options = _epochs._call_options(context)
+    from skprecmed import _trainers, clear_trainer_cache
+
+    X, y = cancer
+    clear_trainer_cache()
+    before = context.context().function_call_options
+    KerasNetClassifier(**fast(early_stopping=True, batch_size=32)).fit(X, y)
+    assert context.context().function_call_options is before
+    (trainer,) = _trainers._trainers.values()
+    assert len(trainer.traced) == 2  # the train and the validation pass
+    options = _epochs._call_options(trainer.model, 32)
     if tf.config.list_logical_devices("GPU"):
         assert options is None  # cuDNN's fused kernels pay: left as they are
         return
+    assert options.executor_type == "SINGLE_THREADED_EXECUTOR"
     config = tf.compat.v1.ConfigProto()
     config.ParseFromString(options.config_proto_serialized)
     rewrites = config.graph_options.rewrite_options
     assert rewrites.remapping == type(rewrites).OFF
-    before = context.context().function_call_options
+    # traced under the options: the epoch's loop stays a loop operation (the
+    # single-threaded executor cannot run its switch/merge rewrite)
+    assert not any(_loop_is_lowered(traced) for traced in trainer.traced.values())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(batch_size=128),  # large minibatches
+        dict(hidden_layer_sizes=(1100,)),  # a weight of 30 x 1100 elements
+    ],
+)
+def test_large_steps_keep_the_default_executor_and_the_rewritten_loop(cancer, params):
+    import tensorflow as tf
+
+    from skprecmed import _trainers, clear_trainer_cache
+
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("the options are left alone with a GPU")
     X, y = cancer
-    KerasNetClassifier(**fast(early_stopping=True)).fit(X, y)
-    assert context.context().function_call_options is before
+    clear_trainer_cache()
+    clf = KerasNetClassifier(**fast(epochs=2, **params)).fit(X, y)
+    (trainer,) = _trainers._trainers.values()
+    options = _epochs._call_options(trainer.model, clf.get_params()["batch_size"])
+    assert options.executor_type != "SINGLE_THREADED_EXECUTOR"
+    assert all(_loop_is_lowered(traced) for traced in trainer.traced.values())
+    assert len(clf.history_["loss"]) == 2
+
+
+def test_which_steps_are_small():
+    from skprecmed import SequenceEncoder
+
+    rng = np.random.RandomState(0)
+    X = SequenceEncoder().fit_transform(
+        ["".join(rng.choice(list("ACGT"), 12)) for _ in range(40)]
+    )
+    y = rng.randint(2, size=40)
+    cnn = KerasNetClassifier(**fast(architecture="cnn1d", filters=4)).fit(X, y)
+    dense = KerasNetClassifier(**fast()).fit(X[:, :, 0], y)
+    assert _epochs._small_steps(dense.model_, 64)
+    assert not _epochs._small_steps(dense.model_, 65)
+    assert not _epochs._small_steps(cnn.model_, 32)  # a convolution's kernel
+    rnn = dict(architecture="rnn", recurrent_units=4, epochs=1)
+    gru = KerasNetClassifier(**fast(**rnn)).fit(X, y)
+    both_ways = KerasNetClassifier(**fast(**rnn, bidirectional=True)).fit(X, y)
+    assert _epochs._small_steps(gru.model_, 32)
+    assert not _epochs._small_steps(both_ways.model_, 32)
