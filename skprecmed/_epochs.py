@@ -277,25 +277,19 @@ def _call_options(model, batch_size):
     * **The single-threaded executor, for small steps**
       (:func:`_small_steps`). TensorFlow's default executor hands each
       operation to a pool of threads; for a step of small operations that
-      hand-over costs more than the operations (a third of an epoch of the
-      classic net was the pool's threads looking for work). The
+      hand-over costs more than the operations (about 30% of an epoch of
+      the classic net was the pool's threads looking for work). The
       single-threaded executor runs them in turn in the calling thread. It
       cannot run the switch/merge operations a loop is usually rewritten
       to, so TensorFlow keeps a loop traced under it as a loop operation,
       whose body runs as a function at each step, without oneDNN's
       rewrites (and results differ from the rewritten loop's in the last
-      bits of float32). Warm 2-epoch fits of 20,000 rows and 100 features
-      (``docs/performance.rst``): hidden layers (32,) in batches of 16 and
-      64 took 0.17 and 0.06 s instead of 0.19 and 0.09; (64,), (128,) and
-      (256,) in batches of 32, 0.11, 0.14 and 0.19 s instead of 0.16, 0.18
-      and 0.24. Larger steps were slower: (32,) in batches of 256, 0.056 s
-      instead of 0.039; (64,) in batches of 128, 0.093 s instead of 0.061;
-      (512,) and (256, 256) in batches of 32, 0.50 and 0.92 s instead of
-      0.37 and 0.52; the 1-D and 2-D CNNs of ``bench_sequence_speed.py``
-      1.4 and 2.6 times slower. Over one-hot DNA (2,000 sequences of
-      100 bp, batches of 64) a GRU of 16 units took 0.53 s instead of
-      0.78, but a bidirectional LSTM 0.75 s instead of 0.62. Hence the
-      limits of :func:`_small_steps`.
+      bits of float32). The classic net's warm 10-epoch fit took 0.20 s
+      instead of 0.23, its first fit in a process 0.44 s instead of
+      0.57 (``bench_speed.py``); larger steps, the CNNs and a
+      bidirectional LSTM were slower on one thread, hence the limits of
+      :func:`_small_steps` (measured in ``docs/performance.rst``, "Small
+      steps on one thread").
 
     With a GPU, where neither was measured and fused kernels are cuDNN's,
     the options are left as they are.
