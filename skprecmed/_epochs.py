@@ -26,6 +26,7 @@ row order is :func:`epoch_order`, which Keras' ``fit`` is fed in too
 """
 
 import contextlib
+import math
 
 import numpy as np
 
@@ -245,7 +246,7 @@ def _small_steps(model, batch_size):
     return (
         batch_size <= _SMALL_BATCH
         and all(
-            len(weight.shape) <= 2 and np.prod(weight.shape) <= _SMALL_WEIGHT
+            len(weight.shape) <= 2 and math.prod(weight.shape) <= _SMALL_WEIGHT
             for weight in model.trainable_weights
         )
         and not any(
